@@ -1,0 +1,4 @@
+export * from './rng.js';
+export * from './spaces.js';
+export * from './types.js';
+export * from './serialize.js';
