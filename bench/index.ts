@@ -19,5 +19,10 @@ if (!name || name === '--help' || name === '-h' || !available.includes(name)) {
   }
   process.exit(0);
 }
-const mod = await import(`./${name}.ts`);
-await mod.main(rest);
+try {
+  const mod = await import(`./${name}.ts`);
+  await mod.main(rest);
+} catch (err) {
+  console.error(`bench ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,234 @@
+/**
+ * Replaces the tfjs wasm backend's BatchMatMul and _FusedMatMul kernels with OpenBLAS sgemm running
+ * directly on the wasm heap (native/gemm.c). Shapes the native path does not cover (multi-axis batch
+ * broadcasting, prelu, odd bias shapes, non-float inputs) go to the original wasm kernels, so
+ * correctness never depends on the addon.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface NativeAddon {
+  gemm(
+    heap: ArrayBuffer, transA: boolean, transB: boolean, M: number, N: number, K: number, batch: number,
+    aOff: number, aStride: number, bOff: number, bStride: number, cOff: number,
+    biasOff?: number, biasLen?: number, act?: number, alpha?: number, biasStride?: number,
+  ): void;
+  setThreads(n: number): void;
+  info(): { config: string; threads: number; core: string };
+}
+
+/** The subset of the wasm backend's internals we touch; stable across tfjs 4.x. */
+interface WasmBackendInternals {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(id: object): { memoryOffset: number; shape: number[] } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+const ADDON_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'native', 'build', 'Release', 'pbrl_gemm.node');
+
+let addon: NativeAddon | null = null;
+let loadError: string | null = null;
+
+/**
+ * OpenBLAS picks its kernels from the CPU model; on CPUs newer than the library (or VMs that hide the
+ * model) DYNAMIC_ARCH falls back to generic SSE3 kernels, 4-5x slower here. Choose from the CPU flags
+ * instead, unless the user set OPENBLAS_CORETYPE. Must run before the library is loaded.
+ */
+function chooseOpenBlasCore(): void {
+  if (process.env.OPENBLAS_CORETYPE || process.platform !== 'linux') return;
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    return;
+  }
+  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
+  if (has('avx512f') && has('avx512bw') && has('avx512vl') && has('avx512dq')) process.env.OPENBLAS_CORETYPE = 'SkylakeX';
+  else if (has('avx2') && has('fma')) process.env.OPENBLAS_CORETYPE = 'Haswell';
+}
+
+export function loadNativeAddon(): NativeAddon | null {
+  if (addon || loadError) return addon;
+  chooseOpenBlasCore();
+  if (!existsSync(ADDON_PATH)) {
+    loadError = 'addon not built (apt-get install libopenblas-dev && npm run build:native)';
+    return null;
+  }
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    loadError = `addon failed to load: ${(e as Error).message}`;
+  }
+  return addon;
+}
+
+export function nativeLoadError(): string | null {
+  return loadError;
+}
+
+const ACT_CODES: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
+
+type KernelArgs = { inputs: Record<string, tf.TensorInfo | undefined>; backend: unknown; attrs: Record<string, unknown> };
+type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
+
+let installed = false;
+const originals: Partial<Record<'BatchMatMul' | '_FusedMatMul', tf.KernelConfig>> = {};
+
+function prod(shape: readonly number[]): number {
+  let p = 1;
+  for (const d of shape) p *= d;
+  return p;
+}
+
+/** Broadcast of the batch (leading) dims, as numpy/tfjs define it; throws naming both shapes. */
+function broadcastBatch(a: readonly number[], b: readonly number[], aFull: number[], bFull: number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`matMul: batch dimensions of shapes [${aFull}] and [${bFull}] cannot be broadcast`);
+    }
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
+
+interface Plan {
+  M: number; N: number; K: number; batch: number; outShape: number[];
+  aStride: number; bStride: number;
+}
+
+/** Shapes for one (batched) matmul, or null where the native path does not apply. */
+function plan(a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean): Plan | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const ar = a.shape.length;
+  const br = b.shape.length;
+  if (ar < 2 || br < 2) return null;
+  const M = ta ? a.shape[ar - 1] : a.shape[ar - 2];
+  const Ka = ta ? a.shape[ar - 2] : a.shape[ar - 1];
+  const Kb = tb ? b.shape[br - 1] : b.shape[br - 2];
+  const N = tb ? b.shape[br - 2] : b.shape[br - 1];
+  if (Ka !== Kb) {
+    throw new Error(`matMul: inner dimensions differ: [${a.shape}] x [${b.shape}] (transposeA=${ta}, transposeB=${tb})`);
+  }
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const batchShape = broadcastBatch(aBatchShape, bBatchShape, a.shape, b.shape);
+  const batchA = prod(aBatchShape);
+  const batchB = prod(bBatchShape);
+  const batch = prod(batchShape);
+  // Flat indexing is right only when each operand is either full-batch or a single matrix.
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return null;
+  return {
+    M, N, K: Ka, batch, outShape: [...batchShape, M, N],
+    aStride: batchA === 1 ? 0 : M * Ka * 4,
+    bStride: batchB === 1 ? 0 : Ka * N * 4,
+  };
+}
+
+function offsetOf(backend: WasmBackendInternals, t: tf.TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error('native gemm: tensor data not found on the wasm backend (disposed tensor?)');
+  return d.memoryOffset;
+}
+
+function makeBatchMatMul(native: NativeAddon, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const ta = Boolean(args.attrs.transposeA);
+    const tb = Boolean(args.attrs.transposeB);
+    const p = plan(a, b, ta, tb);
+    if (!p) return fallback(args);
+    const backend = args.backend as WasmBackendInternals;
+    const out = backend.makeOutput(p.outShape, 'float32');
+    if (p.batch * p.M * p.N === 0) return out;
+    // Read the heap after makeOutput: an allocation may grow (and so replace) the wasm memory buffer.
+    native.gemm(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer, ta, tb, p.M, p.N, p.K, p.batch,
+      offsetOf(backend, a), p.aStride, offsetOf(backend, b), p.bStride, offsetOf(backend, out),
+    );
+    return out;
+  };
+}
+
+function makeFusedMatMul(native: NativeAddon, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const ta = Boolean(args.attrs.transposeA);
+    const tb = Boolean(args.attrs.transposeB);
+    const activation = String(args.attrs.activation ?? 'linear');
+    const act = ACT_CODES[activation];
+    if (act === undefined || preluActivationWeights) return fallback(args);
+    const p = plan(a!, b!, ta, tb);
+    if (!p) return fallback(args);
+    // Bias: one value, one row of N shared by the batch, or one row per batch entry ([..., 1, N]).
+    let biasLen = 0;
+    let biasStride = 0;
+    if (bias) {
+      const size = prod(bias.shape);
+      const last = bias.shape[bias.shape.length - 1] ?? 1;
+      if (size === 1) biasLen = 1;
+      else if (size === p.N && last === p.N) biasLen = p.N;
+      else if (
+        p.batch > 1 && size === p.batch * p.N && last === p.N && bias.shape.length >= 2 &&
+        bias.shape[bias.shape.length - 2] === 1
+      ) {
+        biasLen = p.N;
+        biasStride = p.N * 4;
+      } else return fallback(args);
+    }
+    const backend = args.backend as WasmBackendInternals;
+    const out = backend.makeOutput(p.outShape, 'float32');
+    if (p.batch * p.M * p.N === 0) return out;
+    native.gemm(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer, ta, tb, p.M, p.N, p.K, p.batch,
+      offsetOf(backend, a!), p.aStride, offsetOf(backend, b!), p.bStride, offsetOf(backend, out),
+      bias ? offsetOf(backend, bias) : -1, biasLen, act, Number(args.attrs.leakyreluAlpha ?? 0.2), biasStride,
+    );
+    return out;
+  };
+}
+
+/** Swap in the native kernels on the wasm backend. Returns false (and changes nothing) without the addon. */
+export function installNativeGemm(threads = 1): boolean {
+  if (installed) return true;
+  const native = loadNativeAddon();
+  if (!native) return false;
+  native.setThreads(threads);
+  for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
+    const orig = tf.getKernel(name, 'wasm');
+    if (!orig) throw new Error(`native gemm: the wasm backend has no ${name} kernel to replace`);
+    originals[name] = orig;
+    const fallback = orig.kernelFunc as unknown as KernelFunc;
+    const kernelFunc = name === 'BatchMatMul' ? makeBatchMatMul(native, fallback) : makeFusedMatMul(native, fallback);
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+  installed = true;
+  return true;
+}
+
+/** Put the stock wasm kernels back (benchmarks compare both paths in one process). */
+export function uninstallNativeGemm(): void {
+  if (!installed) return;
+  for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
+    const orig = originals[name];
+    if (!orig) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(orig);
+  }
+  installed = false;
+}
+
+export function nativeGemmActive(): boolean {
+  return installed && tf.getBackend() === 'wasm';
+}
+
+export function nativeInfo(): { config: string; threads: number; core: string } | null {
+  return loadNativeAddon()?.info() ?? null;
+}

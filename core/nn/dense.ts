@@ -1,0 +1,176 @@
+/**
+ * Dense layers with hand-written gradients.
+ *
+ * Why: on the wasm backend a matmul with a transposed operand is 10-15x slower than a plain one
+ * (design.md), and tfjs's own matMul gradient asks for exactly those. Here the backward pass either
+ * transposes explicitly (pure wasm: one cheap copy, then the fast plain kernel) or passes the transpose
+ * flag straight to BLAS (native GEMM, where flags are free). The forward pass uses tf.fused.matMul so
+ * bias and activation ride along with the matmul in one kernel where the backend fuses them.
+ *
+ * Shapes: single layer x [B, in], w [in, out], b [out]. Ensemble layer x [E, B, in] (or shared
+ * [B, in]), w [E, in, out], b [E, 1, out]: E independent members computed as one batched matmul.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { nativeGemmActive } from '../native-gemm.js';
+
+export const ACTIVATIONS = ['linear', 'relu', 'tanh', 'sigmoid', 'elu', 'leakyrelu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export function assertActivation(a: string, field: string): asserts a is Activation {
+  if (!(ACTIVATIONS as readonly string[]).includes(a)) {
+    throw new Error(`${field}: unknown activation "${a}"; expected one of ${ACTIVATIONS.join(', ')}`);
+  }
+}
+
+const LEAKY_ALPHA = 0.2;
+
+/** Which activations the fused kernels run (tanh is not one of tfjs's fused activations). */
+const FUSABLE: Partial<Record<Activation, tf.fused.Activation>> = {
+  linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', elu: 'elu', leakyrelu: 'leakyrelu',
+};
+
+/** d(act)/d(pre) * dy, written in terms of the activation's output y (cheaper: no saved pre-activation). */
+function activationGrad(dy: tf.Tensor, y: tf.Tensor, act: Activation): tf.Tensor {
+  switch (act) {
+    case 'linear':
+      return dy;
+    case 'relu':
+      return tf.mul(dy, tf.step(y));
+    case 'tanh':
+      return tf.mul(dy, tf.sub(1, tf.square(y)));
+    case 'sigmoid':
+      return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+    case 'elu':
+      // y > 0: 1; else d/dx (e^x - 1) = e^x = y + 1
+      return tf.mul(dy, tf.where(tf.greater(y, 0), tf.onesLike(y), tf.add(y, 1)));
+    case 'leakyrelu':
+      return tf.mul(dy, tf.where(tf.greater(y, 0), tf.onesLike(y), tf.fill(y.shape, LEAKY_ALPHA)));
+  }
+}
+
+function applyActivation(pre: tf.Tensor, act: Activation): tf.Tensor {
+  switch (act) {
+    case 'linear':
+      return pre;
+    case 'relu':
+      return tf.relu(pre);
+    case 'tanh':
+      return tf.tanh(pre);
+    case 'sigmoid':
+      return tf.sigmoid(pre);
+    case 'elu':
+      return tf.elu(pre);
+    case 'leakyrelu':
+      return tf.leakyRelu(pre, LEAKY_ALPHA);
+  }
+}
+
+/** Pure wasm: the only fast matmul is a plain, unbatched one (batched and transposed forms are 10-25x slower). */
+export function slowMatMulPath(): boolean {
+  return tf.getBackend() === 'wasm' && !nativeGemmActive();
+}
+
+function t2(m: tf.Tensor): tf.Tensor {
+  return tf.transpose(m, [1, 0]);
+}
+
+/**
+ * (Batched) matmul with optional transposes. With native GEMM or a TensorFlow backend the flags go
+ * straight to the kernel. On pure wasm, each batch entry becomes a plain 2-D matmul on explicitly
+ * transposed operands, which the wasm kernel runs at full speed.
+ */
+export function bmm(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  if (!slowMatMulPath() || (a.rank === 2 && b.rank === 2 && !transposeA && !transposeB)) return tf.matMul(a, b, transposeA, transposeB);
+  if (a.rank === 2 && b.rank === 2) return tf.matMul(transposeA ? t2(a) : a, transposeB ? t2(b) : b);
+  if (a.rank > 3 || b.rank > 3) return tf.matMul(a, b, transposeA, transposeB);
+  const E = a.rank === 3 ? a.shape[0] : b.shape[0];
+  const prepA = (m: tf.Tensor) => (transposeA ? t2(m) : m);
+  const prepB = (m: tf.Tensor) => (transposeB ? t2(m) : m);
+  const as = a.rank === 3 ? tf.unstack(a).map(prepA) : new Array<tf.Tensor>(E).fill(prepA(a));
+  const bs = b.rank === 3 ? tf.unstack(b).map(prepB) : new Array<tf.Tensor>(E).fill(prepB(b));
+  return tf.stack(as.map((ai, i) => tf.matMul(ai, bs[i])));
+}
+
+function forward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: Activation, fuseBias: boolean): tf.Tensor {
+  const fusedAct = FUSABLE[act];
+  // The stock wasm fused kernel only takes a rank-1 bias and is slow batched; ensembles go unfused there.
+  const canFuse = fusedAct !== undefined && (w.rank === 2 || !slowMatMulPath()) && (fuseBias || !slowMatMulPath());
+  if (canFuse) {
+    return tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: fusedAct });
+  }
+  return applyActivation(tf.add(bmm(x, w), b), act);
+}
+
+type DenseFn = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+const cache = new Map<string, DenseFn>();
+
+/**
+ * Build (once per activation / input-grad / sharing combination) the custom-gradient function.
+ * `inputGrad=false` skips dL/dx: the first layer of a network fed with data never needs it, and
+ * it is a full matmul saved per update.
+ */
+function denseFn(act: Activation, inputGrad: boolean, sharedInput: boolean, fuseBias = true): DenseFn {
+  const key = `${act}|${inputGrad}|${sharedInput}|${fuseBias}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const fn = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = forward(x, w, b, act, fuseBias);
+    save([x, w, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws, ys] = saved;
+        const g = activationGrad(dy, ys, act);
+        let dx: tf.Tensor;
+        if (!inputGrad) dx = tf.zerosLike(xs);
+        else if (sharedInput) dx = tf.sum(bmm(g, ws, false, true), 0); // each member's path adds to the shared input
+        else dx = bmm(g, ws, false, true);
+        const dw = bmm(xs, g, true, false); // shared x [B,in] broadcasts against g [E,B,out] -> [E,in,out]
+        const db = g.rank === 2 ? tf.sum(g, 0) : tf.sum(g, 1, true);
+        return [dx, dw, db];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as DenseFn;
+  cache.set(key, fn);
+  return fn;
+}
+
+export interface DenseOptions {
+  activation?: Activation;
+  /** Compute the gradient with respect to x (default true). */
+  inputGrad?: boolean;
+  /**
+   * Let the stock wasm fused kernel add the bias (default true). Turn off for a bias that is a slice
+   * or reshape of a larger tensor: that kernel reads the rank from the tensor's storage, not its shape.
+   */
+  fuseBias?: boolean;
+}
+
+/** y = act(x @ w + b) for x [B, in], w [in, out], b [out]. */
+export function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, opts: DenseOptions = {}): tf.Tensor {
+  const act = opts.activation ?? 'linear';
+  if (x.rank !== 2 || w.rank !== 2 || b.rank !== 1) {
+    throw new Error(`dense: expected x [B, in], w [in, out], b [out]; got x [${x.shape}], w [${w.shape}], b [${b.shape}]`);
+  }
+  if (x.shape[1] !== w.shape[0] || w.shape[1] !== b.shape[0]) {
+    throw new Error(`dense: shape mismatch: x [${x.shape}] @ w [${w.shape}] + b [${b.shape}]`);
+  }
+  return denseFn(act, opts.inputGrad ?? true, false, opts.fuseBias ?? true)(x, w, b);
+}
+
+/**
+ * Ensemble layer: member e computes act(x_e @ w_e + b_e). x is [E, B, in], or [B, in] shared by all
+ * members (twin critics and reward ensembles all read the same batch). Returns [E, B, out].
+ */
+export function ensembleDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, opts: DenseOptions = {}): tf.Tensor {
+  const act = opts.activation ?? 'linear';
+  if (w.rank !== 3 || b.rank !== 3 || (x.rank !== 2 && x.rank !== 3)) {
+    throw new Error(`ensembleDense: expected x [E, B, in] or [B, in], w [E, in, out], b [E, 1, out]; got x [${x.shape}], w [${w.shape}], b [${b.shape}]`);
+  }
+  const [E, inDim, outDim] = w.shape;
+  const xIn = x.shape[x.rank - 1];
+  if (xIn !== inDim || b.shape[0] !== E || b.shape[1] !== 1 || b.shape[2] !== outDim || (x.rank === 3 && x.shape[0] !== E)) {
+    throw new Error(`ensembleDense: shape mismatch: x [${x.shape}] @ w [${w.shape}] + b [${b.shape}]`);
+  }
+  return denseFn(act, opts.inputGrad ?? true, x.rank === 2)(x, w, b);
+}

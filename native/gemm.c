@@ -1,0 +1,163 @@
+/*
+ * Native GEMM for the tfjs wasm backend.
+ *
+ * The wasm backend keeps every tensor in one WebAssembly memory (an ArrayBuffer). This addon takes
+ * that buffer plus byte offsets of the operands and runs OpenBLAS sgemm directly on it, so a matmul
+ * costs no copies in or out. Transposes are BLAS flags, which is the point: the stock wasm kernel is
+ * 10-15x slower when asked for a transposed operand, and backprop always asks for one.
+ *
+ * JS side: core/native-gemm.ts (kernel registration, shape logic, fallbacks).
+ */
+#include <node_api.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Declared by OpenBLAS; not part of the reference CBLAS header. */
+extern void openblas_set_num_threads(int num_threads);
+extern int openblas_get_num_threads(void);
+extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
+
+#define CHECK(call)                                                         \
+  do {                                                                      \
+    if ((call) != napi_ok) {                                                \
+      napi_throw_error(env, NULL, "pbrl native gemm: N-API call failed: " #call); \
+      return NULL;                                                          \
+    }                                                                       \
+  } while (0)
+
+static int get_i64(napi_env env, napi_value v, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return 0;
+  *out = (int64_t)d;
+  return 1;
+}
+
+enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_SIGMOID = 3, ACT_ELU = 4, ACT_LEAKYRELU = 5 };
+
+/*
+ * gemm(heap, transA, transB, M, N, K, batch, aOff, aStride, bOff, bStride, cOff,
+ *      biasOff, biasLen, act, alpha, biasStride)
+ * All offsets and strides in bytes; stride 0 broadcasts an operand over the batch.
+ * biasOff < 0 means no bias; biasLen is 1 (scalar) or N (per output column); biasStride (bytes)
+ * steps the bias per batch entry, so ensemble members each get their own bias row.
+ */
+static napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value argv[17];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 12) {
+    napi_throw_type_error(env, NULL, "pbrl native gemm: expected at least 12 arguments");
+    return NULL;
+  }
+  void *data;
+  size_t byte_len;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, &byte_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pbrl native gemm: first argument must be the wasm heap ArrayBuffer");
+    return NULL;
+  }
+  bool ta, tb;
+  CHECK(napi_get_value_bool(env, argv[1], &ta));
+  CHECK(napi_get_value_bool(env, argv[2], &tb));
+  int64_t M, N, K, batch, aOff, aStride, bOff, bStride, cOff;
+  int64_t biasOff = -1, biasLen = 0, act = ACT_LINEAR, biasStride = 0;
+  double alpha = 0.2;
+  if (!get_i64(env, argv[3], &M) || !get_i64(env, argv[4], &N) || !get_i64(env, argv[5], &K) ||
+      !get_i64(env, argv[6], &batch) || !get_i64(env, argv[7], &aOff) || !get_i64(env, argv[8], &aStride) ||
+      !get_i64(env, argv[9], &bOff) || !get_i64(env, argv[10], &bStride) || !get_i64(env, argv[11], &cOff)) {
+    napi_throw_type_error(env, NULL, "pbrl native gemm: sizes and offsets must be numbers");
+    return NULL;
+  }
+  if (argc >= 16) {
+    get_i64(env, argv[12], &biasOff);
+    get_i64(env, argv[13], &biasLen);
+    get_i64(env, argv[14], &act);
+    napi_get_value_double(env, argv[15], &alpha);
+  }
+  if (argc >= 17) get_i64(env, argv[16], &biasStride);
+  /* Bounds: a wrong offset must be an exception, never a write outside the heap. */
+  int64_t aBytes = M * K * 4, bBytes = K * N * 4, cBytes = M * N * 4;
+  int64_t aEnd = aOff + (batch - 1) * aStride + aBytes;
+  int64_t bEnd = bOff + (batch - 1) * bStride + bBytes;
+  int64_t cEnd = cOff + batch * cBytes;
+  if (M < 0 || N < 0 || K < 0 || batch < 0 || aOff < 0 || bOff < 0 || cOff < 0 || aStride < 0 || bStride < 0 ||
+      aEnd > (int64_t)byte_len || bEnd > (int64_t)byte_len || cEnd > (int64_t)byte_len ||
+      biasStride < 0 || (biasOff >= 0 && biasOff + (batch - 1) * biasStride + biasLen * 4 > (int64_t)byte_len)) {
+    napi_throw_range_error(env, NULL, "pbrl native gemm: operand outside the wasm heap");
+    return NULL;
+  }
+  uint8_t *heap = (uint8_t *)data;
+  int lda = ta ? (int)M : (int)K;
+  int ldb = tb ? (int)K : (int)N;
+  for (int64_t i = 0; i < batch; i++) {
+    const float *A = (const float *)(heap + aOff + i * aStride);
+    const float *B = (const float *)(heap + bOff + i * bStride);
+    float *C = (float *)(heap + cOff + i * cBytes);
+    if (K == 0) {
+      memset(C, 0, (size_t)cBytes);
+    } else {
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                  (int)K, 1.0f, A, lda, B, ldb, 0.0f, C, (int)N);
+    }
+    if (biasOff >= 0 || act != ACT_LINEAR) {
+      const float *bias = biasOff >= 0 ? (const float *)(heap + biasOff + i * biasStride) : NULL;
+      const float a = (float)alpha;
+      for (int64_t r = 0; r < M; r++) {
+        float *row = C + r * N;
+        for (int64_t c = 0; c < N; c++) {
+          float v = row[c];
+          if (bias) v += biasLen == 1 ? bias[0] : bias[c];
+          switch (act) {
+            case ACT_RELU: v = v > 0.f ? v : 0.f; break;
+            case ACT_RELU6: v = v > 0.f ? (v < 6.f ? v : 6.f) : 0.f; break;
+            case ACT_SIGMOID: v = 1.f / (1.f + expf(-v)); break;
+            case ACT_ELU: v = v > 0.f ? v : expm1f(v); break;
+            case ACT_LEAKYRELU: v = v > 0.f ? v : a * v; break;
+            default: break;
+          }
+          row[c] = v;
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+static napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n = 1;
+  if (argc < 1 || !get_i64(env, argv[0], &n) || n < 1) {
+    napi_throw_range_error(env, NULL, "pbrl native gemm: thread count must be a number >= 1");
+    return NULL;
+  }
+  openblas_set_num_threads((int)n);
+  return NULL;
+}
+
+static napi_value Info(napi_env env, napi_callback_info info) {
+  napi_value obj, cfg, threads, core;
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &cfg));
+  CHECK(napi_create_int32(env, openblas_get_num_threads(), &threads));
+  CHECK(napi_set_named_property(env, obj, "config", cfg));
+  CHECK(napi_set_named_property(env, obj, "threads", threads));
+  CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &core));
+  CHECK(napi_set_named_property(env, obj, "core", core));
+  return obj;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
