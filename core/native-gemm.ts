@@ -101,6 +101,34 @@ function broadcastBatch(a: readonly number[], b: readonly number[], aFull: numbe
 interface Plan {
   M: number; N: number; K: number; batch: number; outShape: number[];
   aStride: number; bStride: number;
+  /** For broadcasting over several batch axes: per output matrix, the a and b matrix indices. */
+  pairs?: Int32Array;
+}
+
+/** Per output batch entry, which a and b matrices it multiplies (numpy broadcasting). */
+function broadcastPairs(aBatch: readonly number[], bBatch: readonly number[], outBatch: number[]): Int32Array {
+  const n = outBatch.length;
+  const pa = [...new Array(n - aBatch.length).fill(1), ...aBatch];
+  const pb = [...new Array(n - bBatch.length).fill(1), ...bBatch];
+  const total = prod(outBatch);
+  const pairs = new Int32Array(total * 2);
+  const idx = new Array(n).fill(0);
+  for (let t = 0; t < total; t++) {
+    let rem = t;
+    for (let d = n - 1; d >= 0; d--) {
+      idx[d] = rem % outBatch[d];
+      rem = Math.floor(rem / outBatch[d]);
+    }
+    let ia = 0;
+    let ib = 0;
+    for (let d = 0; d < n; d++) {
+      ia = ia * pa[d] + (pa[d] === 1 ? 0 : idx[d]);
+      ib = ib * pb[d] + (pb[d] === 1 ? 0 : idx[d]);
+    }
+    pairs[2 * t] = ia;
+    pairs[2 * t + 1] = ib;
+  }
+  return pairs;
 }
 
 /** Shapes for one (batched) matmul, or null where the native path does not apply. */
@@ -122,13 +150,17 @@ function plan(a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean): Pla
   const batchA = prod(aBatchShape);
   const batchB = prod(bBatchShape);
   const batch = prod(batchShape);
-  // Flat indexing is right only when each operand is either full-batch or a single matrix.
-  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return null;
-  return {
+  const p: Plan = {
     M, N, K: Ka, batch, outShape: [...batchShape, M, N],
     aStride: batchA === 1 ? 0 : M * Ka * 4,
     bStride: batchB === 1 ? 0 : Ka * N * 4,
   };
+  // Flat indexing is right when each operand is either full-batch or a single matrix; otherwise map
+  // each output matrix to its operands (the stock wasm kernel gets this case wrong).
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) {
+    p.pairs = broadcastPairs(aBatchShape, bBatchShape, batchShape);
+  }
+  return p;
 }
 
 function offsetOf(backend: WasmBackendInternals, t: tf.TensorInfo): number {
@@ -148,10 +180,16 @@ function makeBatchMatMul(native: NativeAddon, fallback: KernelFunc): KernelFunc 
     const out = backend.makeOutput(p.outShape, 'float32');
     if (p.batch * p.M * p.N === 0) return out;
     // Read the heap after makeOutput: an allocation may grow (and so replace) the wasm memory buffer.
-    native.gemm(
-      backend.wasm.HEAPU8.buffer as ArrayBuffer, ta, tb, p.M, p.N, p.K, p.batch,
-      offsetOf(backend, a), p.aStride, offsetOf(backend, b), p.bStride, offsetOf(backend, out),
-    );
+    const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+    const [ao, bo, co] = [offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out)];
+    if (p.pairs) {
+      const [aMat, bMat, cMat] = [p.M * p.K * 4, p.K * p.N * 4, p.M * p.N * 4];
+      for (let t = 0; t < p.batch; t++) {
+        native.gemm(heap, ta, tb, p.M, p.N, p.K, 1, ao + p.pairs[2 * t] * aMat, 0, bo + p.pairs[2 * t + 1] * bMat, 0, co + t * cMat);
+      }
+      return out;
+    }
+    native.gemm(heap, ta, tb, p.M, p.N, p.K, p.batch, ao, p.aStride, bo, p.bStride, co);
     return out;
   };
 }
@@ -165,7 +203,7 @@ function makeFusedMatMul(native: NativeAddon, fallback: KernelFunc): KernelFunc 
     const act = ACT_CODES[activation];
     if (act === undefined || preluActivationWeights) return fallback(args);
     const p = plan(a!, b!, ta, tb);
-    if (!p) return fallback(args);
+    if (!p || p.pairs) return fallback(args);
     // Bias: one value, one row of N shared by the batch, or one row per batch entry ([..., 1, N]).
     let biasLen = 0;
     let biasStride = 0;

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { initBackend, resolveBackendRequest } from '../../core/backend.js';
+
+describe('backend selection', () => {
+  it('defaults to wasm, with native GEMM when the addon is built', async () => {
+    const info = await initBackend({}, true);
+    expect(info.backend).toBe('wasm');
+    expect(info.wasmSimd).toBe(true);
+    if (process.env.PBRL_REQUIRE_NATIVE === '1') expect(info.nativeGemm.active).toBe(true);
+    expect(info.reason.length).toBeGreaterThan(0);
+  });
+
+  it('PBRL_NATIVE_GEMM=0 keeps wasm pure', async () => {
+    const info = await initBackend({ nativeGemm: false }, true);
+    expect(info.nativeGemm).toMatchObject({ active: false, reason: expect.stringMatching(/PBRL_NATIVE_GEMM=0/) });
+    await initBackend({}, true);
+  });
+
+  it('unknown backend names are an error listing the valid ones', () => {
+    expect(() => resolveBackendRequest('cuda')).toThrow(/unknown tensor backend "cuda".*wasm, cpu, tensorflow, tensorflow-gpu/);
+    expect(resolveBackendRequest('auto')).toBeUndefined();
+  });
+
+  it('asking for a TensorFlow backend that is not installed says how to install it', async () => {
+    await expect(initBackend({ backend: 'tensorflow-gpu' }, true)).rejects.toThrow(/npm install @tensorflow\/tfjs-node-gpu/);
+    await expect(initBackend({ backend: 'tensorflow' }, true)).rejects.toThrow(/npm install @tensorflow\/tfjs-node/);
+    await initBackend({}, true);
+  });
+
+  it('the cpu backend can be forced', async () => {
+    const info = await initBackend({ backend: 'cpu' }, true);
+    expect(info.backend).toBe('cpu');
+    expect(info.nativeGemm.active).toBe(false);
+    await initBackend({}, true);
+  });
+});
