@@ -56,10 +56,11 @@ export async function main(args: string[]): Promise<void> {
         members ? `${members}x ${dims.join('-')}` : dims.join('-'), batch, fmt(a), fmt(b), `${fmt(a / b, 1)}x`,
         hasNative ? fmt(c) : 'n/a', hasNative ? `${fmt(a / c, 1)}x` : 'n/a',
       ]);
-      console.log(table(out));
-      console.log();
+      console.error(`  measured ${out[out.length - 1].slice(0, 2).join(' batch ')}`);
     }
   }
+  console.log(table(out));
+  console.log();
   if (hasNative) installNativeGemm();
   console.log(`tfjs ${tf.version.tfjs}, wasm SIMD ${info.wasmSimd}, threads ${info.wasmThreads}; native: ${info.nativeGemm.reason}`);
   console.log('targets: (b) >= 4x faster than (a); (c) >= 10x faster than (a)');
