@@ -1,0 +1,55 @@
+/**
+ * Tasks by name. Adding a task = one file under tasks/ and one entry here. `makeEnv` initialises
+ * Rapier first, so callers cannot create a world before the WASM is ready.
+ */
+import { initPhysics } from './physics.js';
+import type { EnvOptions, SawyerEnv } from './sawyer-env.js';
+import type { Policy } from './policies/policy.js';
+import { ReachEnv, reachPolicy } from './tasks/reach.js';
+import { PushEnv, pushPolicy } from './tasks/push.js';
+import { PickPlaceEnv, pickPlacePolicy } from './tasks/pick-place.js';
+
+export interface TaskEntry {
+  name: string;
+  description: string;
+  /** Whether the task is in Meta-World's MT10 set. */
+  mt10: boolean;
+  create: (opts?: EnvOptions) => SawyerEnv;
+  /** Scripted expert after Meta-World's policy for the task (needs the goal-observable obs). */
+  scripted: Policy;
+}
+
+function entry(mt10: boolean, create: (opts?: EnvOptions) => SawyerEnv, scripted: Policy): TaskEntry {
+  // Read name/description from a throwaway instance so they are written once, in the task file.
+  const probe = create();
+  return { name: probe.name, description: probe.description, mt10, create, scripted };
+}
+
+const entries: TaskEntry[] = [
+  entry(true, (o) => new ReachEnv(o), reachPolicy),
+  entry(true, (o) => new PushEnv(o), pushPolicy),
+  entry(true, (o) => new PickPlaceEnv(o), pickPlacePolicy),
+];
+
+export const TASKS: ReadonlyMap<string, TaskEntry> = new Map(entries.map((e) => [e.name, e]));
+
+export function taskNames(): string[] {
+  return [...TASKS.keys()];
+}
+
+export function getTask(name: string): TaskEntry {
+  const t = TASKS.get(name);
+  if (!t) throw new Error(`unknown task "${name}"; valid tasks: ${taskNames().join(', ')}`);
+  return t;
+}
+
+/** Creates a task's env after making sure Rapier's WASM is initialised. */
+export async function makeEnv(name: string, opts: EnvOptions = {}): Promise<SawyerEnv> {
+  const task = getTask(name);
+  await initPhysics();
+  return task.create(opts);
+}
+
+export function scriptedPolicy(name: string): Policy {
+  return getTask(name).scripted;
+}

@@ -1,0 +1,178 @@
+/**
+ * Sawyer-like hand driven like Meta-World's mocap, built from the measured Rapier recipe
+ * (shared/reference/rapier-gripper.md):
+ * - a kinematic "mocap" anchor moves to the commanded position, interpolated over the substeps;
+ * - the palm is a dynamic body tied to the anchor by a generic joint whose three linear axes are
+ *   force-based position motors (bounded force, ~2.6 mm tracking lag at full speed): unlike a
+ *   kinematic hand it cannot tear finger joints apart when driven into the table or a joint limit;
+ * - two fingers on prismatic joints along world y (Meta-World's closing axis), force-based motors
+ *   driven past the closed limit so a held object is squeezed with a bounded force.
+ * Rotations are locked: Meta-World resets the mocap orientation to "pointing down" every step.
+ */
+import type RAPIER_NS from '@dimforge/rapier3d-compat';
+import { rapier } from './physics.js';
+import { ROBOT_GROUPS, type Scene, FRAME_SKIP } from './scene.js';
+import { clamp, type Vec3 } from './vec.js';
+
+type RigidBody = RAPIER_NS.RigidBody;
+
+/** Palm-to-pad-centre drop along z. Meta-World's experts grasp with the hand ~5 cm above the object centre, so the pads hang well below the hand origin. */
+export const FINGER_DROP = 0.028;
+/** Finger pad half extents (x: width, y: thickness along the closing axis, z: height). */
+export const FINGER_HALF: Vec3 = [0.04, 0.006, 0.02];
+/** Fingertip sites (whose midpoint is the TCP) sit this far below the pad centres, near the tips. */
+export const TIP_DROP = 0.01;
+/** Finger centre travel along y on each side: fully open at 5 cm (10 cm apart), closed limit at 6 mm. */
+export const FINGER_OPEN = 0.05;
+export const FINGER_CLOSED = 0.006;
+
+const PALM_K = 2e4; // N/m
+const PALM_C = 400; // N·s/m
+// Opening servo.
+const FINGER_K = 300; // N/m
+const FINGER_C = 20; // N·s/m
+const FINGER_MAX_F = 30; // N
+// Closing: speed-limited, force-capped.
+const CLOSE_SPEED = 0.12; // m/s per finger: ~16 env steps from open to gripping a 4 cm puck
+const CLOSE_GAIN = 1000; // N·s/m, high so the force cap, not the gain, sets the squeeze
+const GRIP_FORCE = 30; // N at effort 1
+
+export class SawyerHand {
+  readonly mocap: RigidBody;
+  readonly palm: RigidBody;
+  readonly leftFinger: RigidBody; // +y side (Meta-World "leftpad")
+  readonly rightFinger: RigidBody; // -y side ("rightpad")
+  private readonly leftJoint: RAPIER_NS.PrismaticImpulseJoint;
+  private readonly rightJoint: RAPIER_NS.PrismaticImpulseJoint;
+  /** Current and previous mocap targets; the anchor is moved between them over the substeps. */
+  readonly mocapPos: Vec3;
+  private readonly prevMocap: Vec3;
+
+  constructor(scene: Scene, init: Vec3, opening = 1) {
+    const R = rapier();
+    this.mocapPos = [...init];
+    this.prevMocap = [...init];
+    this.mocap = scene.addBody('mocap', 'kinematic', init);
+
+    this.palm = scene.addBody('hand', 'dynamic', init);
+    this.palm.setGravityScale(0, false);
+    this.palm.enableCcd(false);
+    scene.box(this.palm, [0.03, 0.065, 0.012], { position: [0, 0, 0.02], mass: 1, color: '#34495e', groups: ROBOT_GROUPS, friction: 1 });
+    // A wrist block above the palm, visual only: the Sawyer arm itself is not simulated.
+    scene.cylinder(this.palm, 0.035, 0.04, { position: [0, 0, 0.075], visualOnly: true, color: '#c0392b' });
+
+    const lock = R.JointAxesMask.AngX | R.JointAxesMask.AngY | R.JointAxesMask.AngZ;
+    const weld = R.JointData.generic({ x: 0, y: 0, z: 0 }, { x: 0, y: 0, z: 0 }, { x: 1, y: 0, z: 0 }, lock);
+    // The generic joint object exposes per-axis motors at runtime (typed as the spherical joint's API).
+    const j = scene.world.createImpulseJoint(weld, this.mocap, this.palm, true) as unknown as RAPIER_NS.SphericalImpulseJoint;
+    for (const axis of [R.JointAxis.LinX, R.JointAxis.LinY, R.JointAxis.LinZ]) {
+      j.configureMotorModel(axis, R.MotorModel.ForceBased);
+      j.configureMotorPosition(axis, 0, PALM_K, PALM_C);
+    }
+
+    const q = clamp(opening, 0, 1) * FINGER_OPEN;
+    const w = Math.max(q, FINGER_CLOSED);
+    this.leftFinger = this.makeFinger(scene, 'leftpad', [init[0], init[1] + w, init[2] - FINGER_DROP]);
+    this.rightFinger = this.makeFinger(scene, 'rightpad', [init[0], init[1] - w, init[2] - FINGER_DROP]);
+    this.leftJoint = this.makeFingerJoint(scene, this.leftFinger, [FINGER_CLOSED, FINGER_OPEN]);
+    this.rightJoint = this.makeFingerJoint(scene, this.rightFinger, [-FINGER_OPEN, -FINGER_CLOSED]);
+    this.setGripper(-1);
+  }
+
+  private makeFinger(scene: Scene, name: string, pos: Vec3): RigidBody {
+    const f = scene.addBody(name, 'dynamic', pos);
+    f.setGravityScale(0, false);
+    // The pad (gripping surface, whose centre is the body origin) and a finger link up to the palm,
+    // one collider: without the link a puck could slip into the gap between pads and palm.
+    const link = FINGER_DROP - 0.008 + FINGER_HALF[2];
+    scene.box(f, [FINGER_HALF[0], FINGER_HALF[1], link / 2], { position: [0, 0, link / 2 - FINGER_HALF[2]], mass: 0.05, friction: 1, color: '#7f8c8d', groups: ROBOT_GROUPS });
+    // Friction rule Max: a finger grips with mu = 1 whatever the object's coefficient.
+    const c = f.collider(0);
+    c.setFrictionCombineRule(rapier().CoefficientCombineRule.Max);
+    return f;
+  }
+
+  private makeFingerJoint(scene: Scene, finger: RigidBody, limits: [number, number]): RAPIER_NS.PrismaticImpulseJoint {
+    const R = rapier();
+    const data = R.JointData.prismatic({ x: 0, y: 0, z: -FINGER_DROP }, { x: 0, y: 0, z: 0 }, { x: 0, y: 1, z: 0 });
+    data.limitsEnabled = true;
+    data.limits = limits;
+    const joint = scene.world.createImpulseJoint(data, this.palm, finger, true) as RAPIER_NS.PrismaticImpulseJoint;
+    joint.setContactsEnabled(false);
+    joint.setLimits(limits[0], limits[1]);
+    joint.configureMotorModel(R.MotorModel.ForceBased);
+    return joint;
+  }
+
+  /**
+   * Meta-World's gripper effort: its finger servos target the raw effort in joint units, so effort
+   * <= 0 holds the fingers open and effort > 0 closes them, slowly (armature 100: about 15 env steps
+   * to close) and with a force that grows with the effort. Here: effort <= 0 is a position servo to
+   * the open limit; effort > 0 is a velocity motor closing at CLOSE_SPEED whose force is capped at
+   * effort * GRIP_FORCE, so a held object is squeezed with that force. The slow close matters: the
+   * scripted experts start closing while the hand is still descending onto the object.
+   */
+  setGripper(effort: number): void {
+    if (effort <= 0) {
+      for (const [j, sign] of [[this.leftJoint, 1], [this.rightJoint, -1]] as const) {
+        j.setMotorMaxForce(FINGER_MAX_F);
+        j.configureMotorPosition(sign * FINGER_OPEN, FINGER_K, FINGER_C);
+      }
+      return;
+    }
+    const f = Math.min(effort, 1) * GRIP_FORCE;
+    this.leftJoint.setMotorMaxForce(f);
+    this.leftJoint.configureMotorVelocity(-CLOSE_SPEED, CLOSE_GAIN);
+    this.rightJoint.setMotorMaxForce(f);
+    this.rightJoint.configureMotorVelocity(CLOSE_SPEED, CLOSE_GAIN);
+  }
+
+  /** Sets the new mocap target (already clipped by the caller); the anchor moves there over the substeps. */
+  setMocap(target: ArrayLike<number>): void {
+    this.prevMocap[0] = this.mocapPos[0];
+    this.prevMocap[1] = this.mocapPos[1];
+    this.prevMocap[2] = this.mocapPos[2];
+    this.mocapPos[0] = target[0];
+    this.mocapPos[1] = target[1];
+    this.mocapPos[2] = target[2];
+  }
+
+  /** Before substep i (0-based) of an env step. */
+  driveAnchor(i: number): void {
+    const s = (i + 1) / FRAME_SKIP;
+    const p = this.prevMocap;
+    const m = this.mocapPos;
+    this.mocap.setNextKinematicTranslation({ x: p[0] + (m[0] - p[0]) * s, y: p[1] + (m[1] - p[1]) * s, z: p[2] + (m[2] - p[2]) * s });
+  }
+
+  handPos(): Vec3 {
+    const t = this.palm.translation();
+    return [t.x, t.y, t.z];
+  }
+
+  leftPad(): Vec3 {
+    const t = this.leftFinger.translation();
+    return [t.x, t.y, t.z];
+  }
+
+  rightPad(): Vec3 {
+    const t = this.rightFinger.translation();
+    return [t.x, t.y, t.z];
+  }
+}
+
+/** Tool centre point: midway between the two pads (Meta-World: between the fingertip sites). */
+export function tcpFromPads(l: Vec3, r: Vec3): Vec3 {
+  return [(l[0] + r[0]) / 2, (l[1] + r[1]) / 2, (l[2] + r[2]) / 2 - TIP_DROP];
+}
+
+/**
+ * Observation's gripper value, 1 = open. Meta-World divides the fingertip-site distance by 0.1; our
+ * pads are a different shape, so the pad-centre distance is divided by OPENING_SCALE instead, chosen
+ * so the thresholds Meta-World's experts use keep their meaning: fully open reads 1, and only a
+ * hand closed on the 4 cm puck reads below 0.73 (0.69), where pick-place's expert starts to lift.
+ */
+export const OPENING_SCALE = 0.075;
+export function gripperOpening(l: Vec3, r: Vec3): number {
+  return clamp(Math.hypot(l[0] - r[0], l[1] - r[1], l[2] - r[2]) / OPENING_SCALE, 0, 1);
+}

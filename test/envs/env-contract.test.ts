@@ -1,0 +1,110 @@
+/** Gymnasium contracts of every registered task: spaces, shapes, bounds, info keys, validation, determinism. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initPhysics } from '../../envs/physics.js';
+import { getTask, makeEnv, taskNames } from '../../envs/registry.js';
+import { checkEnv } from '../../envs/env-checker.js';
+import { Rng } from '../../core/rng.js';
+import type { SawyerEnv } from '../../envs/sawyer-env.js';
+
+beforeAll(async () => {
+  await initPhysics();
+});
+
+describe.each(taskNames())('%s', (name) => {
+  it('passes the env checker (spaces, bounds, finite values, info keys, truncation, seeded rerun)', () => {
+    const env = getTask(name).create({ maxPathLength: 40 });
+    expect(checkEnv(env, { steps: 45, seed: 3 })).toEqual([]);
+    env.close();
+  });
+
+  it('samples object/goal placements from the seed: same seed same obs, other seeds differ', () => {
+    const env = getTask(name).create();
+    const a = env.reset({ seed: 11 }).obs;
+    const b = env.reset({ seed: 11 }).obs;
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const others = [12, 13, 14].map((s) => Array.from(env.reset({ seed: s }).obs));
+    expect(others.some((o) => o.some((x, i) => x !== a[i]))).toBe(true);
+    env.close();
+  });
+
+  it('hides the goal when goalObservable is false', () => {
+    const env = getTask(name).create({ goalObservable: false });
+    const { obs } = env.reset({ seed: 1 });
+    expect(Array.from(obs.subarray(36))).toEqual([0, 0, 0]);
+    expect(env.observationSpace.contains(obs)).toBe(true);
+    env.close();
+  });
+});
+
+describe('action validation', () => {
+  let env: SawyerEnv;
+  beforeAll(async () => {
+    env = await makeEnv('reach');
+    env.reset({ seed: 0 });
+  });
+  it('rejects a wrong length, naming the length', () => {
+    expect(() => env.step([0, 0, 0])).toThrow(/length 3, expected 4/);
+  });
+  it('rejects NaN and infinities, naming the index', () => {
+    expect(() => env.step([0, NaN, 0, 0])).toThrow(/action\[1\] is NaN/);
+    expect(() => env.step([0, 0, 0, Infinity])).toThrow(/action\[3\] is Infinity/);
+  });
+  it('clips out-of-range values like Meta-World: 5 behaves as 1', () => {
+    const e1 = getTask('reach').create();
+    const e2 = getTask('reach').create();
+    e1.reset({ seed: 2 });
+    e2.reset({ seed: 2 });
+    const r1 = e1.step([5, -7, 3, 9]);
+    const r2 = e2.step([1, -1, 1, 1]);
+    expect(Array.from(r1.obs)).toEqual(Array.from(r2.obs));
+    e1.close();
+    e2.close();
+  });
+  it('refuses to step before reset and after truncation', async () => {
+    const e = await makeEnv('reach', { maxPathLength: 2 });
+    expect(() => e.step([0, 0, 0, 0])).toThrow(/reset/);
+    e.reset({ seed: 0 });
+    e.step([0, 0, 0, 0]);
+    expect(e.step([0, 0, 0, 0]).truncated).toBe(true);
+    expect(() => e.step([0, 0, 0, 0])).toThrow(/reset\(\)/);
+    e.close();
+  });
+});
+
+describe('makeEnv', () => {
+  it('names the valid tasks when given a bad one', async () => {
+    await expect(makeEnv('no-such-task')).rejects.toThrow(/valid tasks: .*reach/);
+  });
+});
+
+describe('determinism', () => {
+  it('same seed gives an identical trajectory, independent of earlier episodes', async () => {
+    const run = (env: SawyerEnv) => {
+      const rng = new Rng(5);
+      const out: number[] = Array.from(env.reset({ seed: 42 }).obs);
+      for (let t = 0; t < 80; t++) {
+        const r = env.step(env.actionSpace.sample(rng));
+        out.push(r.reward, ...r.obs);
+      }
+      return out;
+    };
+    const fresh = await makeEnv('pick-place');
+    const used = await makeEnv('pick-place');
+    used.reset({ seed: 7 });
+    for (let t = 0; t < 30; t++) used.step([1, 1, -1, 1]);
+    expect(run(used)).toEqual(run(fresh));
+  });
+});
+
+describe('random actions keep the simulation sane', () => {
+  it.each(taskNames())('%s: 300 random steps, hand inside its box, no body flies off', (name) => {
+    const env = getTask(name).create();
+    const rng = new Rng(9);
+    env.reset({ seed: 9 });
+    for (let t = 0; t < 300; t++) {
+      const r = env.step(env.actionSpace.sample(rng));
+      for (let i = 4; i < 7; i++) expect(Math.abs(r.obs[i])).toBeLessThan(3);
+    }
+    env.close();
+  });
+});

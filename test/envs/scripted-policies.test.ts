@@ -1,0 +1,43 @@
+/**
+ * Scripted experts reach >= 90% success over 50 seeded episodes per task; a uniform random policy
+ * does far worse. Success is Meta-World's "success at any step" (its evaluations count an episode
+ * as solved once info.success is 1), so an episode stops at its first success to keep this fast.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initPhysics } from '../../envs/physics.js';
+import { getTask, taskNames } from '../../envs/registry.js';
+import { Rng } from '../../core/rng.js';
+
+beforeAll(async () => {
+  await initPhysics();
+});
+
+function successRate(name: string, policy: 'scripted' | 'random', episodes: number, seed0: number): number {
+  const task = getTask(name);
+  const env = task.create();
+  const rng = new Rng(seed0).split('random-policy');
+  let solved = 0;
+  for (let ep = 0; ep < episodes; ep++) {
+    let { obs } = env.reset({ seed: seed0 + ep });
+    for (let t = 0; t < env.maxPathLength; t++) {
+      const a = policy === 'scripted' ? task.scripted(obs) : env.actionSpace.sample(rng);
+      const r = env.step(a);
+      obs = r.obs;
+      if (r.info.success) {
+        solved++;
+        break;
+      }
+    }
+  }
+  env.close();
+  return solved / episodes;
+}
+
+describe.each(taskNames())('%s', (name) => {
+  it('scripted expert succeeds in >= 90% of 50 seeded episodes', () => {
+    expect(successRate(name, 'scripted', 50, 1000)).toBeGreaterThanOrEqual(0.9);
+  });
+  it('a random policy succeeds far less often (<= 30% of 10 episodes)', () => {
+    expect(successRate(name, 'random', 10, 2000)).toBeLessThanOrEqual(0.3);
+  });
+});
