@@ -20,7 +20,7 @@ const TARGET_RADIUS = 0.05;
 
 export class PickPlaceEnv extends SawyerEnv {
   readonly name = 'pick-place';
-  readonly description = 'Grasp a puck and carry it to a goal position in the air (MT10).';
+  readonly description = 'Grasp a puck and carry it to a goal position in the air.';
   protected readonly handInit: Vec3 = [0, 0.6, 0.2];
   protected readonly goalLow = GOAL_LOW;
   protected readonly goalHigh = GOAL_HIGH;

@@ -20,7 +20,7 @@ const TARGET_RADIUS = 0.05;
 
 export class PushEnv extends SawyerEnv {
   readonly name = 'push';
-  readonly description = 'Push a puck across the table to a goal position (MT10).';
+  readonly description = 'Push a puck across the table to a goal position.';
   protected readonly handInit: Vec3 = [0, 0.6, 0.2];
   protected readonly goalLow = GOAL_LOW;
   protected readonly goalHigh = GOAL_HIGH;

@@ -20,7 +20,7 @@ const GOAL_HIGH: Vec3 = [0.1, 0.9, 0.3];
 
 export class ReachEnv extends SawyerEnv {
   readonly name = 'reach';
-  readonly description = 'Move the gripper to a goal position in the air (MT10).';
+  readonly description = 'Move the gripper to a goal position in the air.';
   protected readonly handInit: Vec3 = [0, 0.6, 0.2];
   protected readonly goalLow = GOAL_LOW;
   protected readonly goalHigh = GOAL_HIGH;
