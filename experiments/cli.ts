@@ -1,10 +1,10 @@
 /**
  * The `pbrl` command line. Each subcommand lives in experiments/commands/<name>.ts and exports
- * `register(program)`, so adding one touches only its own file and the list below.
+ * `register(program)`, so adding one touches only its own file.
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8'));
@@ -16,14 +16,13 @@ program
   .version(pkg.version)
   .showHelpAfterError();
 
-const commands: string[] = ['doctor', 'demo', 'envs', 'rollout'];
-for (const name of commands) {
-  const mod = await import(`./commands/${name}.ts`).catch((err: unknown) => {
-    // A missing command module should not take the whole CLI down; say what broke.
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(`commands/${name}.ts`)) return null;
-    throw err;
-  });
-  if (mod) mod.register(program);
+// Every file in commands/ is a subcommand; adding one needs no edit here.
+const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+const commandFiles = readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort();
+for (const file of commandFiles) {
+  const mod = await import(pathToFileURL(join(commandsDir, file)).href);
+  if (typeof mod.register !== 'function') throw new Error(`experiments/commands/${file} does not export register(program)`);
+  mod.register(program);
 }
 
 await program.parseAsync(process.argv).catch((err: unknown) => {

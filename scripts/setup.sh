@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libopenblas-dev)
+# libopenblas-dev: native GEMM. python3-zmq/numpy: the Python client and its tests. chromium + ffmpeg:
+# the headless viewer tests and clip export.
+APT_PACKAGES=(libopenblas-dev python3-zmq python3-numpy chromium ffmpeg)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
