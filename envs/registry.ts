@@ -8,6 +8,8 @@ import type { Policy } from './policies/policy.js';
 import { ReachEnv, reachPolicy } from './tasks/reach.js';
 import { PushEnv, pushPolicy } from './tasks/push.js';
 import { PickPlaceEnv, pickPlacePolicy } from './tasks/pick-place.js';
+import { DrawerOpenEnv, drawerOpenPolicy } from './tasks/drawer-open.js';
+import { DrawerCloseEnv, drawerClosePolicy } from './tasks/drawer-close.js';
 
 export interface TaskEntry {
   name: string;
@@ -29,6 +31,8 @@ const entries: TaskEntry[] = [
   entry(true, (o) => new ReachEnv(o), reachPolicy),
   entry(true, (o) => new PushEnv(o), pushPolicy),
   entry(true, (o) => new PickPlaceEnv(o), pickPlacePolicy),
+  entry(true, (o) => new DrawerOpenEnv(o), drawerOpenPolicy),
+  entry(true, (o) => new DrawerCloseEnv(o), drawerClosePolicy),
 ];
 
 export const TASKS: ReadonlyMap<string, TaskEntry> = new Map(entries.map((e) => [e.name, e]));

@@ -19,11 +19,14 @@ type RigidBody = RAPIER_NS.RigidBody;
 /** Palm-to-pad-centre drop along z. Meta-World's experts grasp with the hand ~5 cm above the object centre, so the pads hang well below the hand origin. */
 export const FINGER_DROP = 0.028;
 /** Finger pad half extents (x: width, y: thickness along the closing axis, z: height). */
-export const FINGER_HALF: Vec3 = [0.04, 0.006, 0.02];
+export const FINGER_HALF: Vec3 = [0.035, 0.006, 0.02];
 /** Fingertip sites (whose midpoint is the TCP) sit this far below the pad centres, near the tips. */
 export const TIP_DROP = 0.01;
 /** Finger centre travel along y on each side: fully open at 5 cm (10 cm apart), closed limit at 6 mm. */
 export const FINGER_OPEN = 0.05;
+/** Palm half extents: narrower than the open fingers in y, so a hand fits between a handle and its door. */
+export const PALM_HALF: Vec3 = [0.035, 0.03, 0.012];
+export const WRIST_RADIUS = 0.03;
 export const FINGER_CLOSED = 0.006;
 
 const PALM_K = 2e4; // N/m
@@ -57,9 +60,10 @@ export class SawyerHand {
     this.palm = scene.addBody('hand', 'dynamic', init);
     this.palm.setGravityScale(0, false);
     this.palm.enableCcd(false);
-    scene.box(this.palm, [0.03, 0.065, 0.012], { position: [0, 0, 0.02], mass: 1, color: '#34495e', groups: ROBOT_GROUPS, friction: 1 });
-    // A wrist block above the palm, visual only: the Sawyer arm itself is not simulated.
-    scene.cylinder(this.palm, 0.035, 0.04, { position: [0, 0, 0.075], visualOnly: true, color: '#c0392b' });
+    scene.box(this.palm, PALM_HALF, { position: [0, 0, 0.02], mass: 1, color: '#34495e', groups: ROBOT_GROUPS, friction: 1 });
+    // The wrist collides, as the Sawyer's hand and wrist do in Meta-World: the button-press and
+    // window experts push with the hand 7-8 cm below the part they move, i.e. with the wrist.
+    scene.cylinder(this.palm, WRIST_RADIUS, 0.04, { position: [0, 0, 0.072], color: '#c0392b', groups: ROBOT_GROUPS, mass: 0.01 });
 
     const lock = R.JointAxesMask.AngX | R.JointAxesMask.AngY | R.JointAxesMask.AngZ;
     const weld = R.JointData.generic({ x: 0, y: 0, z: 0 }, { x: 0, y: 0, z: 0 }, { x: 1, y: 0, z: 0 }, lock);
@@ -84,7 +88,7 @@ export class SawyerHand {
     f.setGravityScale(0, false);
     // The pad (gripping surface, whose centre is the body origin) and a finger link up to the palm,
     // one collider: without the link a puck could slip into the gap between pads and palm.
-    const link = FINGER_DROP - 0.008 + FINGER_HALF[2];
+    const link = FINGER_DROP + 0.008 + FINGER_HALF[2]; // pad bottom up to the palm's underside
     scene.box(f, [FINGER_HALF[0], FINGER_HALF[1], link / 2], { position: [0, 0, link / 2 - FINGER_HALF[2]], mass: 0.05, friction: 1, color: '#7f8c8d', groups: ROBOT_GROUPS });
     // Friction rule Max: a finger grips with mu = 1 whatever the object's coefficient.
     const c = f.collider(0);
