@@ -17,13 +17,14 @@ interface NativeAddon {
     biasOff?: number, biasLen?: number, act?: number, alpha?: number, biasStride?: number,
   ): void;
   setThreads(n: number): void;
+  adam(heap: ArrayBuffer, table: Float64Array, lr: number, beta1: number, beta2: number, eps: number, t: number): void;
   info(): { config: string; threads: number; core: string };
 }
 
 /** The subset of the wasm backend's internals we touch; stable across tfjs 4.x. */
 interface WasmBackendInternals {
   wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(id: object): { memoryOffset: number; shape: number[] } | undefined };
+  dataIdMap: { get(id: object): { memoryOffset: number; shape: number[]; refCount: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
@@ -269,4 +270,34 @@ export function nativeGemmActive(): boolean {
 
 export function nativeInfo(): { config: string; threads: number; core: string } | null {
   return loadNativeAddon()?.info() ?? null;
+}
+
+/**
+ * One in-place Adam step for all (weight, gradient, m, v) quadruples, natively. Returns false, having
+ * changed nothing, where it does not apply: native GEMM off, not on wasm, or a weight / moment whose
+ * storage is shared with another live tensor (writing in place would change that tensor too).
+ */
+export function nativeAdamStep(
+  entries: { w: tf.Tensor; g: tf.Tensor; m: tf.Tensor; v: tf.Tensor }[],
+  lr: number, beta1: number, beta2: number, eps: number, t: number,
+): boolean {
+  if (!nativeGemmActive() || !addon) return false;
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  const table = new Float64Array(entries.length * 5);
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k];
+    const parts = [e.w, e.g, e.m, e.v].map((x) => backend.dataIdMap.get(x.dataId));
+    if (parts.some((p) => !p) || e.g.dtype !== 'float32') return false;
+    if (parts[0]!.refCount !== 1 || parts[2]!.refCount !== 1 || parts[3]!.refCount !== 1) return false;
+    if (e.g.size !== e.w.size || e.m.size !== e.w.size || e.v.size !== e.w.size) {
+      throw new Error(`adam: gradient/moment sizes differ from the weight's (${e.w.size}) for a variable of shape [${e.w.shape}]`);
+    }
+    table[5 * k] = parts[0]!.memoryOffset;
+    table[5 * k + 1] = parts[1]!.memoryOffset;
+    table[5 * k + 2] = parts[2]!.memoryOffset;
+    table[5 * k + 3] = parts[3]!.memoryOffset;
+    table[5 * k + 4] = e.w.size;
+  }
+  addon.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, table, lr, beta1, beta2, eps, t);
+  return true;
 }

@@ -125,6 +125,72 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * adam(heap, table: Float64Array [wOff, gOff, mOff, vOff, n] per variable, lr, beta1, beta2, eps, t)
+ * One in-place Adam step over every variable of an optimizer: one call instead of ~10 tfjs kernels per
+ * variable, whose dispatch cost dominated small updates. Same formula as tf.train.adam and PyTorch:
+ * w -= lr * m_hat / (sqrt(v_hat) + eps), with bias-corrected moments.
+ */
+static napi_value AdamStep(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) {
+    napi_throw_type_error(env, NULL, "pbrl native adam: expected 7 arguments");
+    return NULL;
+  }
+  void *data;
+  size_t byte_len;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, &byte_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pbrl native adam: first argument must be the wasm heap ArrayBuffer");
+    return NULL;
+  }
+  napi_typedarray_type ttype;
+  size_t tlen;
+  void *tdata;
+  if (napi_get_typedarray_info(env, argv[1], &ttype, &tlen, &tdata, NULL, NULL) != napi_ok || ttype != napi_float64_array ||
+      tlen % 5 != 0) {
+    napi_throw_type_error(env, NULL, "pbrl native adam: table must be a Float64Array of 5 numbers per variable");
+    return NULL;
+  }
+  double lr, b1, b2, eps, t;
+  CHECK(napi_get_value_double(env, argv[2], &lr));
+  CHECK(napi_get_value_double(env, argv[3], &b1));
+  CHECK(napi_get_value_double(env, argv[4], &b2));
+  CHECK(napi_get_value_double(env, argv[5], &eps));
+  CHECK(napi_get_value_double(env, argv[6], &t));
+  const double *tab = (const double *)tdata;
+  uint8_t *heap = (uint8_t *)data;
+  for (size_t k = 0; k < tlen; k += 5) {
+    int64_t n = (int64_t)tab[k + 4];
+    for (int j = 0; j < 4; j++) {
+      int64_t off = (int64_t)tab[k + j];
+      if (off < 0 || n < 0 || off + n * 4 > (int64_t)byte_len) {
+        napi_throw_range_error(env, NULL, "pbrl native adam: operand outside the wasm heap");
+        return NULL;
+      }
+    }
+  }
+  const float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
+  const float bc1 = (float)(1.0 - pow(b1, t)), bc2 = (float)(1.0 - pow(b2, t)), flr = (float)lr;
+  for (size_t k = 0; k < tlen; k += 5) {
+    float *w = (float *)(heap + (int64_t)tab[k]);
+    const float *g = (const float *)(heap + (int64_t)tab[k + 1]);
+    float *m = (float *)(heap + (int64_t)tab[k + 2]);
+    float *v = (float *)(heap + (int64_t)tab[k + 3]);
+    int64_t n = (int64_t)tab[k + 4];
+    for (int64_t i = 0; i < n; i++) {
+      float gi = g[i];
+      float mi = fb1 * m[i] + (1.f - fb1) * gi;
+      float vi = fb2 * v[i] + (1.f - fb2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      w[i] -= flr * (mi / bc1) / (sqrtf(vi / bc2) + feps);
+    }
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -154,6 +220,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"adam", NULL, AdamStep, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));

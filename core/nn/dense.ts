@@ -101,6 +101,25 @@ function forward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: Activation, fuse
   return applyActivation(tf.add(bmm(x, w), b), act);
 }
 
+/**
+ * Bias gradient: g summed over the batch axis, as ones[1, B] @ g. The wasm Sum kernel reduces only the
+ * innermost axis and transposes first otherwise, which made these sums the slowest part of an update;
+ * a matmul by ones is one fast GEMM call (native) or one plain 2-D matmul (wasm).
+ */
+function sumOverBatch(g: tf.Tensor): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') return g.rank === 2 ? tf.sum(g, 0) : tf.sum(g, 1, true);
+  const B = g.shape[g.rank - 2];
+  const ones = tf.ones([1, B]);
+  if (g.rank === 2) return tf.reshape(tf.matMul(ones, g), [g.shape[1]!]);
+  return bmm(ones, g); // [1, B] x [E, B, out] -> [E, 1, out]
+}
+
+/** Sum over the member axis of [E, B, in] -> [B, in], as a sum of slices (contiguous adds, no transpose). */
+function sumMembers(x: tf.Tensor): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') return tf.sum(x, 0);
+  return tf.addN(tf.unstack(x));
+}
+
 type DenseFn = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 const cache = new Map<string, DenseFn>();
 
@@ -123,10 +142,10 @@ function denseFn(act: Activation, inputGrad: boolean, sharedInput: boolean, fuse
         const g = activationGrad(dy, ys, act);
         let dx: tf.Tensor;
         if (!inputGrad) dx = tf.zerosLike(xs);
-        else if (sharedInput) dx = tf.sum(bmm(g, ws, false, true), 0); // each member's path adds to the shared input
+        else if (sharedInput) dx = sumMembers(bmm(g, ws, false, true)); // each member's path adds to the shared input
         else dx = bmm(g, ws, false, true);
         const dw = bmm(xs, g, true, false); // shared x [B,in] broadcasts against g [E,B,out] -> [E,in,out]
-        const db = g.rank === 2 ? tf.sum(g, 0) : tf.sum(g, 1, true);
+        const db = sumOverBatch(g);
         return [dx, dw, db];
       },
     };

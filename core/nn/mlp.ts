@@ -123,8 +123,8 @@ export class MLP extends Network {
     const dims = [this.config.inputDim, ...this.config.hiddenDims, this.config.outputDim];
     for (let l = 0; l + 1 < dims.length; l++) {
       const w = initWeights(this.config.init, rng.split(`layer${l}`), dims[l], dims[l + 1]);
-      this.variables.push(tf.variable(tf.tensor2d(w, [dims[l], dims[l + 1]]), true, `${this.config.name}/w${l}_${uid()}`));
-      this.variables.push(tf.variable(tf.zeros([dims[l + 1]]), true, `${this.config.name}/b${l}_${uid()}`));
+      this.variables.push(ownedVariable(tf.tensor2d(w, [dims[l], dims[l + 1]]), `${this.config.name}/w${l}_${uid()}`));
+      this.variables.push(ownedVariable(tf.zeros([dims[l + 1]]), `${this.config.name}/b${l}_${uid()}`));
     }
   }
 
@@ -185,8 +185,8 @@ export class EnsembleMLP extends Network {
       for (let e = 0; e < this.members; e++) {
         w.set(initWeights(this.config.init, rng.split(`member${e}`).split(`layer${l}`), dims[l], dims[l + 1]), e * dims[l] * dims[l + 1]);
       }
-      this.variables.push(tf.variable(tf.tensor3d(w, [this.members, dims[l], dims[l + 1]]), true, `${this.config.name}/w${l}_${uid()}`));
-      this.variables.push(tf.variable(tf.zeros([this.members, 1, dims[l + 1]]), true, `${this.config.name}/b${l}_${uid()}`));
+      this.variables.push(ownedVariable(tf.tensor3d(w, [this.members, dims[l], dims[l + 1]]), `${this.config.name}/w${l}_${uid()}`));
+      this.variables.push(ownedVariable(tf.zeros([this.members, 1, dims[l + 1]]), `${this.config.name}/b${l}_${uid()}`));
     }
   }
 
@@ -268,6 +268,16 @@ function checkInput(x: Float32Array, rows: number, dim: number, name: string): v
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i])) throw new Error(`${name}: input[${Math.floor(i / dim)}][${i % dim}] is ${x[i]}`);
   }
+}
+
+/**
+ * A variable that is the only owner of its storage: the initial tensor is disposed, so the variable's
+ * data has one reference (the native Adam updates weights in place only when nothing else shares them).
+ */
+function ownedVariable(init: tf.Tensor, name: string): tf.Variable {
+  const v = tf.variable(init, true, name);
+  init.dispose();
+  return v;
 }
 
 let counter = 0;

@@ -4,6 +4,12 @@
  * clipped by global norm.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Adam } from './adam.js';
+
+/** What optimizerStep needs: our Adam or any tf.Optimizer. */
+export interface GradientApplier {
+  applyGradients(grads: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void;
+}
 
 export interface StepOptions {
   /** Clip gradients to this global L2 norm (0 or undefined: no clipping). */
@@ -19,7 +25,7 @@ export class NonFiniteLossError extends Error {}
  * with `optimizer`. Returns the loss value.
  */
 export function optimizerStep(
-  optimizer: tf.Optimizer,
+  optimizer: GradientApplier,
   lossFn: () => tf.Scalar,
   vars: tf.Variable[],
   opts: StepOptions = {},
@@ -51,7 +57,8 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.
   });
 }
 
-export function adam(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): tf.AdamOptimizer {
-  if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new Error(`adam: learning rate must be a positive number, got ${learningRate}`);
-  return tf.train.adam(learningRate, beta1, beta2, epsilon);
+export function adam(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): Adam {
+  return new Adam(learningRate, beta1, beta2, epsilon);
 }
+
+export { Adam };
