@@ -10,6 +10,8 @@ import { PushEnv, pushPolicy } from './tasks/push.js';
 import { PickPlaceEnv, pickPlacePolicy } from './tasks/pick-place.js';
 import { DrawerOpenEnv, drawerOpenPolicy } from './tasks/drawer-open.js';
 import { DrawerCloseEnv, drawerClosePolicy } from './tasks/drawer-close.js';
+import { ButtonPressTopdownEnv, buttonPressTopdownPolicy } from './tasks/button-press-topdown.js';
+import { ButtonPressEnv, buttonPressPolicy } from './tasks/button-press.js';
 
 export interface TaskEntry {
   name: string;
@@ -33,6 +35,8 @@ const entries: TaskEntry[] = [
   entry(true, (o) => new PickPlaceEnv(o), pickPlacePolicy),
   entry(true, (o) => new DrawerOpenEnv(o), drawerOpenPolicy),
   entry(true, (o) => new DrawerCloseEnv(o), drawerClosePolicy),
+  entry(true, (o) => new ButtonPressTopdownEnv(o), buttonPressTopdownPolicy),
+  entry(false, (o) => new ButtonPressEnv(o), buttonPressPolicy),
 ];
 
 export const TASKS: ReadonlyMap<string, TaskEntry> = new Map(entries.map((e) => [e.name, e]));

@@ -1,0 +1,75 @@
+/**
+ * button-press-topdown (Meta-World button-press-topdown-v2): press a button that faces up.
+ * Departures: the button travels 0.0935 m (Meta-World's joint range is 0.06 m, too short for its
+ * own success test in this geometry; see fixtures/button-box.ts). The button has no gravity, so its
+ * weak spring (0.5 N/m as in Meta-World) holds it up.
+ */
+import type { Rng } from '../../core/rng.js';
+import type { Scene } from '../scene.js';
+import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
+import { sampleIn } from '../objects.js';
+import { addButtonBox, BUTTON_HOLE, BUTTON_START } from '../fixtures/button-box.js';
+import { hamacherProduct, tolerance } from '../reward-utils.js';
+import { dist, distXY, slice3, type Vec3 } from '../vec.js';
+import { action, move, parseObs } from '../policies/policy.js';
+import type RAPIER_NS from '@dimforge/rapier3d-compat';
+
+const OBJ_LOW: Vec3 = [-0.1, 0.8, 0.115];
+const OBJ_HIGH: Vec3 = [0.1, 0.9, 0.115];
+
+export class ButtonPressTopdownEnv extends SawyerEnv {
+  readonly name = 'button-press-topdown';
+  readonly description = 'Press down a button that faces up.';
+  protected readonly handInit: Vec3 = [0, 0.4, 0.2];
+  protected readonly goalLow: Vec3 = [-0.1, 0.8, 0.215];
+  protected readonly goalHigh: Vec3 = [0.1, 0.9, 0.215];
+  private boxPos: Vec3 = [0, 0.88, 0.115];
+  private button!: RAPIER_NS.RigidBody;
+
+  protected sampleTask(rng: Rng): void {
+    this.boxPos = sampleIn(rng, OBJ_LOW, OBJ_HIGH);
+  }
+
+  protected buildObjects(scene: Scene): void {
+    this.button = addButtonBox(scene, this.boxPos, 'up').button;
+  }
+
+  protected writeObjects(obs: Float32Array): void {
+    // Meta-World observes button origin + (0, 0, 0.193) (the cap top) and the button's quaternion.
+    const t = this.button.translation();
+    const q = this.button.rotation();
+    obs.set([t.x, t.y, t.z + 0.193, q.x, q.y, q.z, q.w], 4);
+  }
+
+  goal(): Vec3 {
+    return [this.boxPos[0], this.boxPos[1], this.boxPos[2] + BUTTON_HOLE];
+  }
+
+  protected evaluate(): Evaluation {
+    const obj = slice3(this.obs, 4);
+    const target = this.goal();
+    const tcpToObj = dist(obj, this.tcp);
+    const objToTarget = Math.abs(target[2] - obj[2]);
+    const near = tolerance(tcpToObj, [0, 0.01], dist(obj, this.initTcp), 'long_tail');
+    const pressed = tolerance(objToTarget, [0, 0.005], BUTTON_START - BUTTON_HOLE, 'long_tail');
+    let reward = 5 * hamacherProduct(1 - this.obs[3], near);
+    if (tcpToObj <= 0.03) reward += 5 * pressed;
+    return {
+      reward,
+      info: makeInfo(reward, objToTarget <= 0.02, {
+        near_object: tcpToObj <= 0.05 ? 1 : 0,
+        grasp_success: this.obs[3] < 0.5 ? 1 : 0,
+        grasp_reward: near,
+        in_place_reward: pressed,
+        obj_to_target: objToTarget,
+      }),
+    };
+  }
+}
+
+/** Meta-World's expert (gain 25, fist closed): over the button, then straight down. */
+export function buttonPressTopdownPolicy(obs: Float32Array): Float32Array {
+  const o = parseObs(obs);
+  const to: Vec3 = distXY(o.hand, o.obj) > 0.04 ? [o.obj[0], o.obj[1], o.obj[2] + 0.1] : o.obj;
+  return action(move(o.hand, to, 25), 1);
+}
