@@ -1,0 +1,61 @@
+/** `pbrl serve`: environments over ZeroMQ for clients in any language (protocol: remote/README.md). */
+import type { Command } from 'commander';
+import { EnvServer, DEFAULT_BIND, isLoopback } from '../../remote/env-server.js';
+import { PROTOCOL_VERSION } from '../../remote/protocol.js';
+import { taskNames } from '../../envs/registry.js';
+
+interface ServeOpts {
+  task: string;
+  numEnvs: string;
+  bind: string;
+  maxSessions: string;
+  sessionIdle: string;
+  maxPathLength?: string;
+  goalHidden?: boolean;
+  quiet?: boolean;
+}
+
+function intOption(name: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got "${value}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve environments over ZeroMQ (JSON header + float32 frames, see remote/README.md); Python client: remote/python/pbrl_client.py')
+    .option('--task <name>', `task a session gets unless it asks for another (${taskNames().join(', ')})`, 'reach')
+    .option('--num-envs <n>', 'envs per session unless the client asks for another count', '8')
+    .option('--bind <endpoint>', 'ZeroMQ endpoint (tcp://host:port, port 0 = any free port; ipc://path)', DEFAULT_BIND)
+    .option('--max-sessions <n>', 'sessions held at once (each client opens its own env set)', '32')
+    .option('--session-idle <seconds>', 'close sessions unused this long', '600')
+    .option('--max-path-length <n>', 'episode length before truncation (default: 500)')
+    .option('--goal-hidden', 'zero the goal in observations (Meta-World goal-hidden setting)')
+    .option('--quiet', 'do not log client errors and expired sessions')
+    .action(async (opts: ServeOpts) => {
+      const server = new EnvServer({
+        task: opts.task,
+        numEnvs: intOption('num-envs', opts.numEnvs, 1, 256),
+        bind: opts.bind,
+        maxSessions: intOption('max-sessions', opts.maxSessions, 1),
+        sessionIdleMs: intOption('session-idle', opts.sessionIdle, 1) * 1000,
+        maxPathLength: opts.maxPathLength !== undefined ? intOption('max-path-length', opts.maxPathLength, 1) : undefined,
+        goalObservable: opts.goalHidden ? false : undefined,
+        log: opts.quiet ? undefined : (line) => console.error(`[pbrl serve] ${line}`),
+      });
+      const endpoint = await server.start();
+      console.log(`pbrl serve: task ${opts.task}, ${opts.numEnvs} env(s) per session, protocol v${PROTOCOL_VERSION}, listening on ${endpoint}`);
+      if (!isLoopback(endpoint)) console.log('pbrl serve: this endpoint accepts connections from other machines');
+      console.log('pbrl serve: Ctrl-C stops');
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string): void => {
+          console.error(`pbrl serve: ${sig}, closing (${server.requests} requests served, ${server.errors} answered with an error)`);
+          resolve();
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      await server.close();
+    });
+}

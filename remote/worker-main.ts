@@ -1,0 +1,40 @@
+/**
+ * Entry point of one rollout worker process (forked by remote/workers.ts, or by the remote
+ * benchmark to serve from another core): an EnvServer on the endpoint given in PBRL_WORKER_CONFIG.
+ *
+ * The worker lives only as long as its parent: when the IPC channel closes (parent exited, was killed
+ * with SIGKILL, or crashed) it exits at once, so no worker outlives the process that started it.
+ */
+import { EnvServer } from './env-server.js';
+
+interface WorkerConfig {
+  task: string;
+  endpoint: string;
+  numEnvs: number;
+  maxPathLength?: number;
+  goalObservable?: boolean;
+}
+
+if (!process.send) {
+  console.error('remote/worker-main.ts is started by RolloutWorkers (child_process.fork), not by hand');
+  process.exit(2);
+}
+
+process.on('disconnect', () => process.exit(0));
+
+const cfg = JSON.parse(process.env.PBRL_WORKER_CONFIG ?? '{}') as WorkerConfig;
+try {
+  const server = new EnvServer({
+    task: cfg.task,
+    numEnvs: cfg.numEnvs,
+    bind: cfg.endpoint,
+    maxPathLength: cfg.maxPathLength,
+    goalObservable: cfg.goalObservable,
+    log: (line) => process.stderr.write(`[pbrl worker ${process.pid}] ${line}\n`),
+  });
+  const endpoint = await server.start();
+  process.send({ type: 'ready', endpoint, pid: process.pid });
+} catch (err) {
+  process.send({ type: 'error', message: (err as Error).message });
+  process.exit(1);
+}
