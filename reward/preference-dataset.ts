@@ -1,0 +1,111 @@
+/**
+ * The labelled pairs a reward model trains on: FIFO up to a capacity (B-Pref keeps 5e5), all of one
+ * segment length, skipped queries (label null) left out. Labels that arrive as ids (a label file,
+ * the labeling page) are joined with their segments through a lookup.
+ */
+import type { PreferenceLabel, RatingLabel } from '../core/types.js';
+import { validateSegment, type RewardSegment } from './segments.js';
+
+export type SoftLabel = 1 | 0 | 0.5;
+
+export interface LabelledPair {
+  a: RewardSegment;
+  b: RewardSegment;
+  /** P(A preferred). */
+  label: SoftLabel;
+}
+
+export interface RatedSegment {
+  segment: RewardSegment;
+  rating: number;
+  classes: number;
+}
+
+export type SegmentLookup = ReadonlyMap<string, RewardSegment> | ((id: string) => RewardSegment | undefined);
+
+function lookup(src: SegmentLookup, id: string): RewardSegment | undefined {
+  return typeof src === 'function' ? src(id) : src.get(id);
+}
+
+export function checkLabelValue(label: unknown, where: string): asserts label is SoftLabel {
+  if (label !== 0 && label !== 1 && label !== 0.5) throw new Error(`${where}: label must be 1 (A preferred), 0 (B preferred) or 0.5 (equal), got ${JSON.stringify(label)}`);
+}
+
+export class PreferenceDataset {
+  private items: LabelledPair[] = [];
+  private segLength: number | null = null;
+  /** Queries asked that came back skipped (they still count toward a feedback budget). */
+  skipped = 0;
+
+  constructor(readonly capacity = 500_000) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`PreferenceDataset capacity must be an integer >= 1, got ${capacity}`);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  get segmentLength(): number | null {
+    return this.segLength;
+  }
+
+  get pairs(): readonly LabelledPair[] {
+    return this.items;
+  }
+
+  add(a: RewardSegment, b: RewardSegment, label: SoftLabel | null): void {
+    if (label === null) {
+      this.skipped++;
+      return;
+    }
+    checkLabelValue(label, `pair (${a.id}, ${b.id})`);
+    validateSegment(a, `segment ${a.id}`);
+    validateSegment(b, `segment ${b.id}`);
+    if (a.obsDim !== b.obsDim || a.actDim !== b.actDim) throw new Error(`pair (${a.id}, ${b.id}): segments have different obs/action sizes`);
+    const L = this.segLength ?? a.length;
+    if (a.length !== L || b.length !== L) {
+      throw new Error(`pair (${a.id}, ${b.id}): segment lengths ${a.length} and ${b.length}, but this dataset holds length-${L} segments`);
+    }
+    this.segLength = L;
+    this.items.push({ a, b, label });
+    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+  }
+
+  addPairs(pairs: readonly LabelledPair[]): void {
+    for (const p of pairs) this.add(p.a, p.b, p.label);
+  }
+
+  /** Adds stored labels, finding their segments by id; an unknown id is an error naming it. */
+  addLabels(labels: readonly PreferenceLabel[], segments: SegmentLookup): void {
+    const resolved = labels.map((l, i) => {
+      if (l.label === null) return null;
+      const a = lookup(segments, l.a);
+      const b = lookup(segments, l.b);
+      if (!a) throw new Error(`label ${i}: segment "${l.a}" (a) is not among the known segments`);
+      if (!b) throw new Error(`label ${i}: segment "${l.b}" (b) is not among the known segments`);
+      return { a, b, label: l.label };
+    });
+    // Resolve all first so one bad id adds nothing.
+    labels.forEach((l) => l.label === null && this.skipped++);
+    for (const r of resolved) if (r) this.add(r.a, r.b, r.label);
+  }
+
+  clear(): void {
+    this.items = [];
+    this.segLength = null;
+    this.skipped = 0;
+  }
+}
+
+/** Joins rating labels with their segments. */
+export function resolveRatings(labels: readonly RatingLabel[], segments: SegmentLookup): RatedSegment[] {
+  return labels.map((l, i) => {
+    const s = lookup(segments, l.segment);
+    if (!s) throw new Error(`rating ${i}: segment "${l.segment}" is not among the known segments`);
+    if (!Number.isInteger(l.classes) || l.classes < 2) throw new Error(`rating ${i}: classes must be an integer >= 2, got ${l.classes}`);
+    if (!Number.isInteger(l.rating) || l.rating < 0 || l.rating >= l.classes) {
+      throw new Error(`rating ${i}: rating must be an integer in [0, ${l.classes - 1}], got ${l.rating}`);
+    }
+    return { segment: s, rating: l.rating, classes: l.classes };
+  });
+}

@@ -1,0 +1,11 @@
+export * from './teacher.js';
+export * from './compose.js';
+export * from './parse.js';
+export { oracle, oracleTeacher } from './oracle.js';
+export { stochastic, stochasticTeacher } from './stochastic.js';
+export { mistake, mistakeTeacher } from './mistake.js';
+export { skip, skipTeacher } from './skip.js';
+export { equal, equalTeacher } from './equal.js';
+export { myopic, myopicTeacher } from './myopic.js';
+export { regret, regretTeacher } from './regret.js';
+export { rating, ReturnRatingTeacher } from './rating.js';
