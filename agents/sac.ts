@@ -157,7 +157,7 @@ export class SAC implements Agent {
         metrics.actor_loss = optimizerStep(this.actorOpt, () => {
           const s = this.sampleWithLogProb(obs, eps);
           logp = tf.keep(s.logp);
-          const q = tf.min(this.critic.apply(tf.concat([obs, s.action], 1), { inputGrad: true }), 0);
+          const q = tf.min(this.critic.apply(tf.concat([obs, s.action], 1), { inputGrad: true, paramGrad: false }), 0);
           return tf.mean(tf.sub(tf.mul(alpha, s.logp), q)) as tf.Scalar;
         }, this.actor.variables, { name: 'SAC actor loss' });
         const lp = logp as unknown as tf.Tensor;

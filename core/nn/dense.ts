@@ -128,8 +128,8 @@ const cache = new Map<string, DenseFn>();
  * `inputGrad=false` skips dL/dx: the first layer of a network fed with data never needs it, and
  * it is a full matmul saved per update.
  */
-function denseFn(act: Activation, inputGrad: boolean, sharedInput: boolean, fuseBias = true): DenseFn {
-  const key = `${act}|${inputGrad}|${sharedInput}|${fuseBias}`;
+function denseFn(act: Activation, inputGrad: boolean, sharedInput: boolean, fuseBias = true, paramGrad = true): DenseFn {
+  const key = `${act}|${inputGrad}|${sharedInput}|${fuseBias}|${paramGrad}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const fn = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -144,6 +144,10 @@ function denseFn(act: Activation, inputGrad: boolean, sharedInput: boolean, fuse
         if (!inputGrad) dx = tf.zerosLike(xs);
         else if (sharedInput) dx = sumMembers(bmm(g, ws, false, true)); // each member's path adds to the shared input
         else dx = bmm(g, ws, false, true);
+        if (!paramGrad) {
+          const biasShape = ws.rank === 2 ? [ws.shape[1] as number] : [ws.shape[0], 1, ws.shape[2] as number];
+          return [dx, tf.zerosLike(ws), tf.zeros(biasShape)];
+        }
         const dw = bmm(xs, g, true, false); // shared x [B,in] broadcasts against g [E,B,out] -> [E,in,out]
         const db = sumOverBatch(g);
         return [dx, dw, db];
@@ -163,6 +167,11 @@ export interface DenseOptions {
    * or reshape of a larger tensor: that kernel reads the rank from the tensor's storage, not its shape.
    */
   fuseBias?: boolean;
+  /**
+   * Compute weight and bias gradients (default true). False when only the input gradient is wanted,
+   * e.g. SAC's actor loss backpropagates through the critic without updating it: skips a matmul per layer.
+   */
+  paramGrad?: boolean;
 }
 
 /** y = act(x @ w + b) for x [B, in], w [in, out], b [out]. */
@@ -174,7 +183,7 @@ export function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, opts: DenseOptio
   if (x.shape[1] !== w.shape[0] || w.shape[1] !== b.shape[0]) {
     throw new Error(`dense: shape mismatch: x [${x.shape}] @ w [${w.shape}] + b [${b.shape}]`);
   }
-  return denseFn(act, opts.inputGrad ?? true, false, opts.fuseBias ?? true)(x, w, b);
+  return denseFn(act, opts.inputGrad ?? true, false, opts.fuseBias ?? true, opts.paramGrad ?? true)(x, w, b);
 }
 
 /**
@@ -191,5 +200,5 @@ export function ensembleDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, opts: De
   if (xIn !== inDim || b.shape[0] !== E || b.shape[1] !== 1 || b.shape[2] !== outDim || (x.rank === 3 && x.shape[0] !== E)) {
     throw new Error(`ensembleDense: shape mismatch: x [${x.shape}] @ w [${w.shape}] + b [${b.shape}]`);
   }
-  return denseFn(act, opts.inputGrad ?? true, x.rank === 2)(x, w, b);
+  return denseFn(act, opts.inputGrad ?? true, x.rank === 2, true, opts.paramGrad ?? true)(x, w, b);
 }

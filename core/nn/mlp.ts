@@ -48,6 +48,8 @@ function rngOf(seed: number | Rng | undefined): Rng {
 export interface ApplyOptions {
   /** Gradient with respect to the input is needed (e.g. a critic's action input in SAC's actor loss). */
   inputGrad?: boolean;
+  /** Gradients for this network's own weights are needed (default true; false saves a matmul per layer). */
+  paramGrad?: boolean;
 }
 
 /** Common parts of single and ensemble networks: weight access, copying, Polyak averaging, save/load. */
@@ -139,6 +141,7 @@ export class MLP extends Network {
       h = dense(h, this.variables[2 * l], this.variables[2 * l + 1], {
         activation: l === n - 1 ? this.config.outputActivation : this.config.activation,
         inputGrad: l > 0 || (opts.inputGrad ?? false),
+        paramGrad: opts.paramGrad,
       });
     }
     return h as tf.Tensor2D;
@@ -204,6 +207,7 @@ export class EnsembleMLP extends Network {
       h = ensembleDense(h, this.variables[2 * l], this.variables[2 * l + 1], {
         activation: l === n - 1 ? this.config.outputActivation : this.config.activation,
         inputGrad: l > 0 || (opts.inputGrad ?? false),
+        paramGrad: opts.paramGrad,
       });
     }
     return h as tf.Tensor3D;
@@ -229,6 +233,7 @@ export class EnsembleMLP extends Network {
         h = dense(h, ws[l][e], bs[l][e], {
           activation: l === n - 1 ? this.config.outputActivation : this.config.activation,
           inputGrad: l > 0 || (opts.inputGrad ?? false),
+          paramGrad: opts.paramGrad,
           fuseBias: false, // these biases are slices of the [E, 1, out] variable
         });
       }

@@ -276,3 +276,22 @@ describe.each(paths)('Adam on the %s path', (path) => {
     expect(await run(10)).toEqual(await run(null));
   });
 });
+
+describe('input-only gradients', () => {
+  it('paramGrad: false gives the same input gradient and zero weight gradients', () => {
+    for (const p of paths) {
+      if (!usePath(p)) continue;
+      const ens = new EnsembleMLP({ inputDim: 5, hiddenDims: [8, 8], outputDim: 1, members: 2, seed: 4 });
+      const rng = new Rng(5);
+      tf.tidy(() => {
+        const x = rand(rng, [7, 5]);
+        const full = tf.grad((x: tf.Tensor) => tf.sum(ens.apply(x, { inputGrad: true })))(x);
+        const only = tf.grad((x: tf.Tensor) => tf.sum(ens.apply(x, { inputGrad: true, paramGrad: false })))(x);
+        expect(maxDiff(full, only)).toBeLessThan(1e-6);
+        const wg = tf.variableGrads(() => tf.sum(ens.apply(x, { paramGrad: false })) as tf.Scalar, ens.variables).grads;
+        for (const v of ens.variables) expect(tf.max(tf.abs(wg[v.name])).dataSync()[0]).toBe(0);
+      });
+      ens.dispose();
+    }
+  });
+});
