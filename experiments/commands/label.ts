@@ -1,0 +1,125 @@
+/**
+ * `pbrl label`: the human labeling page. Pairs of segments cut from a run (or single segments to
+ * rate, or pairs of video files) are shown to one or more people; every answer is stored in SQLite
+ * before the next pair appears, a restart resumes where each person stopped, and labels export to
+ * the JSON-lines PreferenceLabel / RatingLabel format the trainers read.
+ */
+import type { Command } from 'commander';
+import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { LabelStore, toJsonLines } from '../../viewer/label-store.js';
+import { loadRun, runSegmentSource, resolveRunFile } from '../../viewer/run-data.js';
+import { segmentPool, videoPool } from '../../viewer/pools.js';
+import { buildServer, listen } from '../../viewer/server.js';
+import { intOption } from '../../viewer/cli-options.js';
+import { waitForSignal } from './view.js';
+
+interface LabelOpts {
+  segments?: string;
+  videos?: string;
+  teacherName?: string;
+  db?: string;
+  pool?: string;
+  pairs: string;
+  length: string;
+  seed: string;
+  rating?: string;
+  labelsPerPair?: string;
+  instructions?: string;
+  export?: string;
+  host: string;
+  port: string;
+}
+
+function writeExport(store: LabelStore, file: string, pool?: string): number {
+  const labels = [...store.preferences(pool), ...store.ratings(pool)];
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  // Write-then-rename: a reader (or a crash) never sees a half-written file.
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, toJsonLines(labels));
+  renameSync(tmp, file);
+  return labels.length;
+}
+
+export function register(program: Command): void {
+  program
+    .command('label')
+    .description('label segment pairs (or rate segments, or compare videos) in a browser page; labels persist in SQLite')
+    .option('--segments <run>', 'run folder or trajectories.pbrl to cut segments from')
+    .option('--videos <manifest>', 'JSON manifest of video pairs: {"pairs": [{"a": "x.mp4", "b": "y.mp4"}]}')
+    .option('--teacher-name <name>', 'your name, recorded with every label (others open the page with ?teacher=<name>)')
+    .option('--db <file>', 'SQLite label database (default: labels.sqlite beside the run / manifest)')
+    .option('--pool <name>', 'name of the label pool inside the database (default derived from the options)')
+    .option('--pairs <n>', 'number of pairs (segments in rating mode) to draw', '20')
+    .option('--length <H>', 'segment length in steps', '50')
+    .option('--seed <n>', 'seed for drawing the pairs', '0')
+    .option('--rating <k>', 'rating mode: rate single segments into k classes (2-10)')
+    .option('--labels-per-pair <k>', 'retire a pair once k different people answered it (default: everyone labels every pair)')
+    .option('--instructions <text>', 'question shown above each pair')
+    .option('--export <file.jsonl>', 'write the labels as JSON lines (refreshed after every answer); without --segments/--videos: export from --db and exit')
+    .option('--host <addr>', 'address to listen on (0.0.0.0 exposes it to the network)', '127.0.0.1')
+    .option('--port <n>', 'port (0 = any free port)', '8781')
+    .action(async (opts: LabelOpts) => {
+      if (opts.segments && opts.videos) throw new Error('give either --segments or --videos, not both');
+      if (!opts.segments && !opts.videos) {
+        if (!opts.export || !opts.db) throw new Error('give --segments <run> or --videos <manifest> to label, or --db <file> --export <file.jsonl> to export');
+        const store = new LabelStore(opts.db);
+        try {
+          const n = writeExport(store, opts.export, opts.pool);
+          console.log(`wrote ${n} labels to ${opts.export}`);
+        } finally {
+          store.close();
+        }
+        return;
+      }
+      const port = intOption('port', opts.port, 0, 65535);
+      const labelsPerQuery = opts.labelsPerPair === undefined ? undefined : intOption('labels-per-pair', opts.labelsPerPair, 1, 1000);
+      const teacher = opts.teacherName ?? process.env.USER ?? userInfo().username;
+      let built;
+      let segments;
+      let dbDefault: string;
+      if (opts.segments) {
+        const run = loadRun(opts.segments);
+        built = segmentPool(run, {
+          count: intOption('pairs', opts.pairs, 1, 100_000),
+          length: intOption('length', opts.length, 1, 100_000),
+          seed: intOption('seed', opts.seed, 0),
+          ...(opts.rating !== undefined ? { ratingClasses: intOption('rating', opts.rating, 2, 10) } : {}),
+          ...(labelsPerQuery !== undefined ? { labelsPerQuery } : {}),
+          ...(opts.pool ? { name: opts.pool } : {}),
+        });
+        segments = runSegmentSource(run);
+        dbDefault = join(dirname(resolveRunFile(opts.segments)), 'labels.sqlite');
+      } else {
+        if (opts.rating !== undefined) throw new Error('--rating works with --segments only');
+        built = videoPool(opts.videos!, { ...(labelsPerQuery !== undefined ? { labelsPerQuery } : {}), ...(opts.pool ? { name: opts.pool } : {}) });
+        dbDefault = join(dirname(resolve(opts.videos!)), 'labels.sqlite');
+      }
+      const store = new LabelStore(opts.db ?? dbDefault);
+      const pool = store.ensurePool(built.pool, built.queries);
+      const exportFile = opts.export;
+      const app = await buildServer({
+        labeling: {
+          store,
+          pools: () => [pool.name],
+          ...(segments ? { segments } : {}),
+          defaultTeacher: teacher,
+          ...(opts.instructions ? { instructions: opts.instructions } : {}),
+          ...(exportFile ? { onAnswer: () => void writeExport(store, exportFile, pool.name) } : {}),
+        },
+      });
+      const url = await listen(app, { host: opts.host, port }).catch((e: NodeJS.ErrnoException) => {
+        store.close();
+        throw e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; pick another with --port (0 = any free port)`) : e;
+      });
+      const p = store.progress(pool.name, teacher);
+      console.log(`label pool "${pool.name}" in ${store.path}: ${p.total} ${pool.kind === 'rating' ? `segments to rate (${pool.classes} classes)` : 'pairs'}, ${teacher} has done ${p.done}`);
+      console.log(`open ${url}/label?teacher=${encodeURIComponent(teacher)}   (others: same URL with their own ?teacher=<name>)`);
+      console.log('Ctrl-C to stop; every answer is already saved');
+      await waitForSignal();
+      await app.close();
+      if (exportFile) console.log(`wrote ${writeExport(store, exportFile, pool.name)} labels to ${exportFile}`);
+      store.close();
+    });
+}

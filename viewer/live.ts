@@ -1,0 +1,181 @@
+/**
+ * Live labeling for online training (PEBBLE with --teacher human): the trainer starts the label
+ * server once, then at each feedback session calls requestLabels(pairs) and awaits the people's
+ * answers, with a timeout and a fallback it chooses. Answers land in the same SQLite store (and
+ * export to the same JSON-lines format) as offline labeling. See viewer/README.md.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { PreferenceLabel, Segment } from '../core/types.js';
+import type { SceneGeometry } from '../envs/geometry.js';
+import { LabelStore } from './label-store.js';
+import { MemorySegmentSource } from './run-data.js';
+import { buildServer, listen } from './server.js';
+
+export interface LabelServerOptions {
+  /** SQLite file the labels are written to (created if missing). */
+  dbPath: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Name put in the printed URL; every person can open the page with ?teacher=<their name>. */
+  teacherName?: string;
+  /** Scene geometry per task; more can be added with addGeometry or per request. */
+  geometry?: Record<string, SceneGeometry>;
+  /** Distinct people who must answer each pair before it counts as done (default 1). */
+  labelsPerPair?: number;
+  /** Shown above each pair, e.g. "Which arm gets the puck closer to the red goal?". */
+  instructions?: string;
+  /** Prefix of the pool names this server creates (default "live-<start time>"). */
+  poolPrefix?: string;
+}
+
+/**
+ * What requestLabels does with pairs nobody answered before the timeout:
+ * - 'skip': return them with label null (the trainer's skip handling drops them),
+ * - 'drop': leave them out of the result,
+ * - a function: its answer is used (e.g. a scripted teacher), marked with `fallbackTeacher`.
+ */
+export type LabelFallback = 'skip' | 'drop' | ((pair: { a: Segment; b: Segment }) => PreferenceLabel['label'] | Promise<PreferenceLabel['label']>);
+
+export interface RequestLabelsOptions {
+  /** How long to wait for people, in ms (default: forever). */
+  timeoutMs?: number;
+  fallback?: LabelFallback;
+  /** Teacher name recorded on fallback labels (default "fallback:<kind>"). */
+  fallbackTeacher?: string;
+  geometry?: Record<string, SceneGeometry>;
+  signal?: AbortSignal;
+}
+
+export interface LabelServer {
+  /** The labeling page for the default teacher. */
+  url: string;
+  /** Base URL of the server. */
+  baseUrl: string;
+  store: LabelStore;
+  app: FastifyInstance;
+  addGeometry(task: string, geometry: SceneGeometry): void;
+  /**
+   * Puts the pairs in front of the people on the page and resolves with their labels, in pair
+   * order (one per pair and person), when every pair has enough answers — or, at the timeout, with
+   * what was answered plus the fallback for the rest.
+   */
+  requestLabels(pairs: { a: Segment; b: Segment }[], opts?: RequestLabelsOptions): Promise<PreferenceLabel[]>;
+  close(): Promise<void>;
+}
+
+export async function startLabelServer(opts: LabelServerOptions): Promise<LabelServer> {
+  const labelsPerPair = opts.labelsPerPair ?? 1;
+  if (!(Number.isInteger(labelsPerPair) && labelsPerPair >= 1)) throw new Error(`labelsPerPair must be an integer >= 1, got ${labelsPerPair}`);
+  const store = new LabelStore(opts.dbPath);
+  const source = new MemorySegmentSource();
+  for (const [task, g] of Object.entries(opts.geometry ?? {})) source.addGeometry(task, g);
+  const active: string[] = [];
+  const waiters = new Set<() => void>();
+  const prefix = opts.poolPrefix ?? `live-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  let counter = 0;
+
+  const app = await buildServer({
+    labeling: {
+      store,
+      pools: () => [...active],
+      segments: source,
+      live: true,
+      ...(opts.teacherName ? { defaultTeacher: opts.teacherName } : {}),
+      ...(opts.instructions ? { instructions: opts.instructions } : {}),
+      onAnswer: () => {
+        for (const w of waiters) w();
+      },
+    },
+  });
+  let baseUrl: string;
+  try {
+    baseUrl = await listen(app, { ...(opts.host ? { host: opts.host } : {}), port: opts.port ?? 0 });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const teacher = opts.teacherName ?? 'anonymous';
+
+  async function requestLabels(pairs: { a: Segment; b: Segment }[], ro: RequestLabelsOptions = {}): Promise<PreferenceLabel[]> {
+    if (pairs.length === 0) return [];
+    for (const [task, g] of Object.entries(ro.geometry ?? {})) source.addGeometry(task, g);
+    pairs.forEach((p, i) => {
+      for (const s of [p.a, p.b]) {
+        if (!s?.poses) throw new Error(`pair ${i}: segment ${s?.id} has no recorded poses; record rollouts with poses to label them`);
+        if (!source.geometry(s.task)) throw new Error(`pair ${i}: no scene geometry for task "${s.task}" (pass it in geometry)`);
+      }
+      if (p.a.id === p.b.id) throw new Error(`pair ${i}: both sides are segment ${p.a.id}`);
+    });
+    if (ro.timeoutMs !== undefined && !(ro.timeoutMs >= 0)) throw new Error(`timeoutMs must be >= 0, got ${ro.timeoutMs}`);
+    for (const p of pairs) {
+      source.add(p.a);
+      source.add(p.b);
+    }
+    const pool = `${prefix}-${++counter}`;
+    store.ensurePool(
+      { name: pool, kind: 'pair', spec: { live: true, pairs: pairs.length }, labelsPerQuery: labelsPerPair },
+      pairs.map((p) => ({ a: p.a.id, b: p.b.id })),
+    );
+    // Queries are inserted in pair order, so the i-th query of the pool is the i-th pair.
+    const queryIds = store.queries(pool).map((q) => q.id);
+    active.push(pool);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const finish = () => {
+          waiters.delete(check);
+          if (timer) clearTimeout(timer);
+          ro.signal?.removeEventListener('abort', onAbort);
+        };
+        const check = () => {
+          if (store.unfinished(pool) === 0) {
+            finish();
+            resolve();
+          }
+        };
+        const onAbort = () => {
+          finish();
+          reject(new Error('requestLabels aborted'));
+        };
+        waiters.add(check);
+        if (ro.timeoutMs !== undefined) timer = setTimeout(() => (finish(), resolve()), ro.timeoutMs);
+        ro.signal?.addEventListener('abort', onAbort);
+        check();
+      });
+    } finally {
+      // Retire the pool: the page stops offering its pairs and shows "waiting" until the next request.
+      active.splice(active.indexOf(pool), 1);
+    }
+    const answered = store.answers(pool);
+    const out: PreferenceLabel[] = [];
+    const fallback = ro.fallback ?? 'skip';
+    for (const [i, p] of pairs.entries()) {
+      const mine = answered.filter((r) => r.query === queryIds[i]);
+      if (mine.length > 0) {
+        for (const r of mine) {
+          out.push({ a: p.a.id, b: p.b.id, label: r.skipped ? null : (r.label as 1 | 0 | 0.5), teacher: r.teacher, time: r.time, ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}) });
+        }
+      } else if (fallback === 'skip') {
+        out.push({ a: p.a.id, b: p.b.id, label: null, teacher: ro.fallbackTeacher ?? 'fallback:skip', time: Date.now() });
+      } else if (fallback !== 'drop') {
+        out.push({ a: p.a.id, b: p.b.id, label: await fallback(p), teacher: ro.fallbackTeacher ?? 'fallback:function', time: Date.now() });
+      }
+    }
+    return out;
+  }
+
+  return {
+    url: `${baseUrl}/label?teacher=${encodeURIComponent(teacher)}`,
+    baseUrl,
+    store,
+    app,
+    addGeometry: (task, g) => source.addGeometry(task, g),
+    requestLabels,
+    async close() {
+      for (const w of waiters) w();
+      await app.close();
+      store.close();
+    },
+  };
+}

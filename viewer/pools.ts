@@ -1,0 +1,79 @@
+/**
+ * Building label pools: random segment pairs (or single segments for rating) from a run, or video
+ * pairs from a manifest. A pool's spec records everything that determined its queries, so reopening
+ * the same database with the same options resumes it, and different options cannot silently reuse it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import type { PoolSpec, QueryInput } from './label-store.js';
+import type { RunData } from './run-data.js';
+import { samplePairs, sampleWindows, segmentId } from './segments.js';
+
+export interface SegmentPoolOptions {
+  count: number;
+  length: number;
+  seed: number;
+  /** Rating mode with this many classes; pairs otherwise. */
+  ratingClasses?: number;
+  labelsPerQuery?: number;
+  name?: string;
+}
+
+export function segmentPool(run: RunData, o: SegmentPoolOptions): { pool: PoolSpec; queries: QueryInput[] } {
+  const kind = o.ratingClasses === undefined ? 'pair' : 'rating';
+  const spec = { source: run.file, length: o.length, count: o.count, seed: o.seed };
+  const name = o.name ?? (kind === 'pair' ? `${run.name}-pairs-H${o.length}-n${o.count}-s${o.seed}` : `${run.name}-rating${o.ratingClasses}-H${o.length}-n${o.count}-s${o.seed}`);
+  const queries =
+    kind === 'pair'
+      ? samplePairs(run.trajectories, o).map(([a, b]) => ({ a: segmentId(run.trajectories, a), b: segmentId(run.trajectories, b) }))
+      : sampleWindows(run.trajectories, o).map((r) => ({ a: segmentId(run.trajectories, r) }));
+  return {
+    pool: { name, kind, spec, ...(o.ratingClasses !== undefined ? { classes: o.ratingClasses } : {}), ...(o.labelsPerQuery !== undefined ? { labelsPerQuery: o.labelsPerQuery } : {}) },
+    queries,
+  };
+}
+
+/**
+ * A video manifest: `{ "pairs": [ { "a": "left.mp4", "b": "right.webm" }, ... ] }` (a bare array works
+ * too). A side may be `{ "file": "x.mp4", "id": "reach:3:100:50" }` to give the label a segment id;
+ * otherwise the id is the path as written in the manifest. Paths are relative to the manifest.
+ */
+export function videoPool(manifestPath: string, o: { labelsPerQuery?: number; name?: string } = {}): { pool: PoolSpec; queries: QueryInput[] } {
+  const file = resolve(manifestPath);
+  if (!existsSync(file)) throw new Error(`${manifestPath}: no such video manifest`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${manifestPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const pairs = Array.isArray(doc) ? doc : (doc as { pairs?: unknown })?.pairs;
+  if (!Array.isArray(pairs) || pairs.length === 0) throw new Error(`${manifestPath}: expected {"pairs": [{"a": "x.mp4", "b": "y.mp4"}, ...]} with at least one pair`);
+  const side = (v: unknown, where: string): { id: string; media: string } => {
+    const entry = typeof v === 'string' ? { file: v } : (v as { file?: unknown; id?: unknown });
+    if (!entry || typeof entry.file !== 'string' || entry.file === '') throw new Error(`${manifestPath}: ${where} must be a file path or {"file": ..., "id": ...}`);
+    if (entry.id !== undefined && (typeof entry.id !== 'string' || entry.id === '')) throw new Error(`${manifestPath}: ${where}.id must be a non-empty string`);
+    const ext = extname(entry.file).toLowerCase();
+    if (ext !== '.mp4' && ext !== '.webm') throw new Error(`${manifestPath}: ${where} "${entry.file}" is not an .mp4 or .webm file`);
+    const media = resolve(dirname(file), entry.file);
+    if (!existsSync(media)) throw new Error(`${manifestPath}: ${where} "${entry.file}" does not exist (looked at ${media})`);
+    return { id: (entry.id as string | undefined) ?? entry.file, media };
+  };
+  const queries = pairs.map((p, i) => {
+    const pair = Array.isArray(p) ? { a: p[0], b: p[1] } : (p as { a?: unknown; b?: unknown });
+    const a = side(pair?.a, `pairs[${i}].a`);
+    const b = side(pair?.b, `pairs[${i}].b`);
+    if (a.id === b.id) throw new Error(`${manifestPath}: pairs[${i}] shows "${a.id}" on both sides`);
+    return { a: a.id, b: b.id, mediaA: a.media, mediaB: b.media };
+  });
+  const base = file.replace(/^.*\//, '').replace(/\.json$/i, '');
+  return {
+    pool: {
+      name: o.name ?? `videos-${base}`,
+      kind: 'pair',
+      spec: { manifest: file, pairs: queries.map((q) => [q.a, q.b]) },
+      ...(o.labelsPerQuery !== undefined ? { labelsPerQuery: o.labelsPerQuery } : {}),
+    },
+    queries,
+  };
+}

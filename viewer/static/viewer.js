@@ -1,0 +1,116 @@
+// Replay page: pick an episode, play / pause / scrub / change speed, orbit the camera; the step's
+// reward and success are shown beside the scene.
+import * as THREE from 'three';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { TaskScene, makeCamera, CAMERA_TARGET, getJson, loadGeometry, toTrack, STEPS_PER_SECOND } from './scene.js';
+
+const canvas = document.getElementById('view');
+const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
+renderer.setSize(canvas.width, canvas.height, false);
+const camera = makeCamera(canvas.width / canvas.height);
+const controls = new OrbitControls(camera, canvas);
+controls.target.set(...CAMERA_TARGET);
+controls.update();
+
+const el = (id) => document.getElementById(id);
+// Exposed for tests and for poking at from the devtools console.
+const state = (window.pbrlViewer = { ready: false, episode: null, frame: 0, playing: false, speed: 1, track: null, scene: null, framesDrawn: 0 });
+let clock = 0; // fractional frame position while playing
+
+function showStep() {
+  const t = state.track;
+  if (!t) return;
+  const f = state.frame;
+  // Frame f is the state after f actions; the reward shown is the one the last action earned.
+  const step = Math.max(0, f - 1);
+  const r = f > 0 ? t.rewards[step] : null;
+  const s = f > 0 ? t.success[step] === 1 : false;
+  el('scrub').value = String(f);
+  el('stats').innerHTML =
+    `step <b>${f}</b> / ${t.length} &nbsp; reward <b>${r === null ? '–' : r.toFixed(4)}</b> &nbsp; ` +
+    `success <b class="${s ? 'success' : ''}">${f > 0 ? (s ? 'yes' : 'no') : '–'}</b>`;
+}
+
+async function openEpisode(index) {
+  el('error').textContent = '';
+  try {
+    const payload = await getJson(`/api/episodes/${index}`);
+    const geometry = await loadGeometry(payload.task);
+    state.track = toTrack(payload);
+    state.scene = new TaskScene(geometry);
+    state.episode = index;
+    state.frame = 0;
+    clock = 0;
+    el('scrub').max = String(state.track.frames - 1);
+    for (const li of document.querySelectorAll('#episodes li')) li.classList.toggle('active', Number(li.dataset.index) === index);
+    showStep();
+    state.ready = true;
+  } catch (e) {
+    el('error').textContent = `could not load episode ${index}: ${e.message}`;
+  }
+}
+
+function setPlaying(on) {
+  state.playing = on;
+  el('play').textContent = on ? 'Pause' : 'Play';
+  if (on && state.track && state.frame >= state.track.frames - 1) {
+    state.frame = 0;
+    clock = 0;
+  }
+}
+
+el('play').addEventListener('click', () => setPlaying(!state.playing));
+el('scrub').addEventListener('input', (e) => {
+  state.frame = Number(e.target.value);
+  clock = state.frame;
+  showStep();
+});
+el('speed').addEventListener('change', (e) => (state.speed = Number(e.target.value)));
+el('reset-camera').addEventListener('click', () => {
+  const fresh = makeCamera(canvas.width / canvas.height);
+  camera.position.copy(fresh.position);
+  controls.target.set(...CAMERA_TARGET);
+  controls.update();
+});
+window.addEventListener('keydown', (e) => {
+  if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+  if (e.key === ' ') { e.preventDefault(); setPlaying(!state.playing); }
+  if (e.key === 'ArrowRight' && state.track) { state.frame = Math.min(state.track.frames - 1, state.frame + 1); clock = state.frame; showStep(); }
+  if (e.key === 'ArrowLeft' && state.track) { state.frame = Math.max(0, state.frame - 1); clock = state.frame; showStep(); }
+});
+
+let last = performance.now();
+function loop(now) {
+  const dt = (now - last) / 1000;
+  last = now;
+  if (state.track && state.playing) {
+    clock += dt * STEPS_PER_SECOND * state.speed;
+    const f = Math.min(state.track.frames - 1, Math.floor(clock));
+    if (f !== state.frame) { state.frame = f; showStep(); }
+    if (f >= state.track.frames - 1) setPlaying(false);
+  }
+  if (state.scene) {
+    state.scene.setFrame(state.track, state.frame);
+    renderer.render(state.scene.scene, camera);
+    state.framesDrawn++;
+  }
+  requestAnimationFrame(loop);
+}
+
+async function main() {
+  const { run, episodes } = await getJson('/api/episodes');
+  el('run').textContent = `${run} — ${episodes.length} episodes`;
+  const ul = el('episodes');
+  for (const ep of episodes) {
+    const li = document.createElement('li');
+    li.dataset.index = String(ep.index);
+    li.innerHTML = `#${ep.index} ${ep.task} seed ${ep.seed}<br><small>${ep.length} steps, return ${ep.return}${ep.success ? ' <span class="ok">success</span>' : ''}</small>`;
+    li.addEventListener('click', () => openEpisode(ep.index));
+    ul.appendChild(li);
+  }
+  requestAnimationFrame(loop);
+  const first = episodes.find((e) => e.poses);
+  if (first) await openEpisode(first.index);
+  else el('error').textContent = 'no episode in this run has recorded poses';
+}
+main().catch((e) => (el('error').textContent = e.message));
