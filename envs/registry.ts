@@ -12,6 +12,7 @@ import { DrawerOpenEnv, drawerOpenPolicy } from './tasks/drawer-open.js';
 import { DrawerCloseEnv, drawerClosePolicy } from './tasks/drawer-close.js';
 import { ButtonPressTopdownEnv, buttonPressTopdownPolicy } from './tasks/button-press-topdown.js';
 import { ButtonPressEnv, buttonPressPolicy } from './tasks/button-press.js';
+import { DoorOpenEnv, doorOpenPolicy } from './tasks/door-open.js';
 
 export interface TaskEntry {
   name: string;
@@ -33,6 +34,7 @@ const entries: TaskEntry[] = [
   entry(true, (o) => new ReachEnv(o), reachPolicy),
   entry(true, (o) => new PushEnv(o), pushPolicy),
   entry(true, (o) => new PickPlaceEnv(o), pickPlacePolicy),
+  entry(true, (o) => new DoorOpenEnv(o), doorOpenPolicy),
   entry(true, (o) => new DrawerOpenEnv(o), drawerOpenPolicy),
   entry(true, (o) => new DrawerCloseEnv(o), drawerClosePolicy),
   entry(true, (o) => new ButtonPressTopdownEnv(o), buttonPressTopdownPolicy),

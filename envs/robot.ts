@@ -26,7 +26,7 @@ export const TIP_DROP = 0.01;
 export const FINGER_OPEN = 0.05;
 /** Palm half extents: narrower than the open fingers in y, so a hand fits between a handle and its door. */
 export const PALM_HALF: Vec3 = [0.035, 0.03, 0.012];
-export const WRIST_RADIUS = 0.03;
+export const WRIST_RADIUS = 0.025;
 export const FINGER_CLOSED = 0.006;
 
 const PALM_K = 2e4; // N/m
