@@ -49,7 +49,8 @@ export function isSwapped(query: number, teacher: string): boolean {
 const teacherSchema = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\s].*$' } as const;
 
 export async function buildServer(opts: ViewerServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
+  // removeAdditional off: an unknown field is an error the client should hear about, not silently dropped.
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20, ajv: { customOptions: { removeAdditional: false } } });
   const { run, labeling } = opts;
   const segments = labeling?.segments ?? opts.segments;
 
