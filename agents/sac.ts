@@ -90,7 +90,7 @@ export class SAC implements Agent {
   }
 
   /** Mean and log-std of the pre-tanh Gaussian. */
-  private dist(obs: tf.Tensor): { mu: tf.Tensor; logStd: tf.Tensor } {
+  dist(obs: tf.Tensor): { mu: tf.Tensor; logStd: tf.Tensor } {
     const out = this.actor.apply(obs);
     const [mu, raw] = tf.split(out, 2, 1);
     const { logStdMin: lo, logStdMax: hi } = this.config;

@@ -1,0 +1,112 @@
+/**
+ * `pbrl train`: trains an agent online on a task and writes config.json, metrics.jsonl and
+ * checkpoint/ into --out. `--resume` continues from the last checkpoint with the saved config.
+ */
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../../core/backend.js';
+import { SAC } from '../../agents/sac.js';
+import { makeEnv } from '../../envs/registry.js';
+import { runOnline } from '../online-runner.js';
+import { RunDir } from '../run-files.js';
+import { parseTrainConfig, TrainConfig } from '../train-config.js';
+
+interface TrainOpts {
+  algo: string;
+  task?: string;
+  steps?: string;
+  seed?: string;
+  out: string;
+  resume?: boolean;
+  config?: string;
+  evalEvery?: string;
+  evalEpisodes?: string;
+  batchSize?: string;
+  seedSteps?: string;
+  hidden?: string;
+  lr?: string;
+  maxPathLength?: string;
+  checkpointEvery?: string;
+  progress: boolean;
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
+  return n;
+}
+
+/** CLI flags over a config file over defaults. */
+function buildConfig(opts: TrainOpts): TrainConfig {
+  const base = opts.config ? JSON.parse(readFileSync(opts.config, 'utf8')) : {};
+  const fileCfg = base.config ?? base; // accept a run's config.json as well as a bare config
+  const sac = { ...(fileCfg.sac ?? {}) };
+  if (opts.hidden) sac.hiddenDims = opts.hidden.split(',').map((s) => num('hidden', s.trim()));
+  if (opts.lr) sac.actorLr = sac.criticLr = num('lr', opts.lr);
+  const flags: Record<string, unknown> = {
+    algo: opts.algo, task: opts.task, steps: num('steps', opts.steps), seed: num('seed', opts.seed),
+    evalEvery: num('eval-every', opts.evalEvery), evalEpisodes: num('eval-episodes', opts.evalEpisodes),
+    batchSize: num('batch-size', opts.batchSize), seedSteps: num('seed-steps', opts.seedSteps),
+    maxPathLength: num('max-path-length', opts.maxPathLength), checkpointEvery: num('checkpoint-every', opts.checkpointEvery),
+  };
+  const merged: Record<string, unknown> = { ...fileCfg, sac };
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
+  return parseTrainConfig(merged);
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train an agent on a task (SAC with the true reward for now); writes metrics, config and checkpoints')
+    .option('--algo <name>', 'algorithm: sac', 'sac')
+    .option('--task <name>', 'task name (see `pbrl envs`)')
+    .option('--steps <n>', 'environment steps (default 100000)')
+    .option('--seed <n>', 'random seed (default 0)')
+    .requiredOption('--out <dir>', 'run directory')
+    .option('--resume', 'continue the run in --out from its last checkpoint (uses its saved config)')
+    .option('--config <file>', 'JSON config (or a run\'s config.json); flags override it')
+    .option('--eval-every <n>', 'evaluate every n env steps (default 10000)')
+    .option('--eval-episodes <n>', 'episodes per evaluation (default 10)')
+    .option('--batch-size <n>', 'SAC batch size (default 512)')
+    .option('--seed-steps <n>', 'random-action steps before learning (default 1000)')
+    .option('--hidden <sizes>', 'hidden layer sizes, e.g. 256,256,256')
+    .option('--lr <x>', 'actor and critic learning rate (default 3e-4)')
+    .option('--max-path-length <n>', 'episode length (default 500)')
+    .option('--checkpoint-every <n>', 'checkpoint every n env steps, at the next episode end (default 10000)')
+    .option('--no-progress', 'no progress output')
+    .addHelpText('after', '\nExample:\n  pbrl train --algo sac --task reach --steps 100000 --seed 0 --out runs/sac-reach\n  pbrl train --out runs/sac-reach --resume')
+    .action(async (opts: TrainOpts) => {
+      const run = new RunDir(opts.out);
+      let cfg: TrainConfig;
+      if (opts.resume) {
+        cfg = parseTrainConfig((run.readConfig() as { config: unknown }).config);
+        if (opts.steps) cfg.steps = num('steps', opts.steps)!;
+      } else {
+        if (!opts.task) throw new Error('--task is required (see `pbrl envs`)');
+        if (existsSync(join(opts.out, 'checkpoint', 'trainer.json'))) {
+          throw new Error(`${opts.out} already holds a run; use --resume to continue it or choose another --out`);
+        }
+        cfg = buildConfig(opts);
+      }
+      const info = await initBackend();
+      run.writeConfig(cfg);
+      const probe = await makeEnv(cfg.task);
+      const obsDim = probe.observationSpace.size;
+      const actDim = probe.actionSpace.size;
+      probe.close();
+      const agent = new SAC(obsDim, actDim, cfg.sac, cfg.seed);
+      if (opts.progress) {
+        console.log(`training ${cfg.algo} on ${cfg.task} for ${cfg.steps} steps (seed ${cfg.seed}) on ${info.backend}` +
+          `${info.backend === 'wasm' ? ` (native GEMM ${info.nativeGemm.active ? 'on' : 'off'})` : ''}; writing ${opts.out}`);
+      }
+      const result = await runOnline(agent, {
+        task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes,
+        seedSteps: cfg.seedSteps, batchSize: cfg.batchSize, bufferCapacity: cfg.bufferCapacity,
+        checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: opts.progress,
+      }, run, Boolean(opts.resume));
+      agent.dispose();
+      if (result) console.log(`final eval: success ${(100 * result.successRate).toFixed(0)}%, return ${result.meanReturn.toFixed(1)} over ${result.episodes} episodes`);
+    });
+}

@@ -1,0 +1,40 @@
+/**
+ * The typed, validated configuration of `pbrl train`. Defaults follow PEBBLE's SAC on Meta-World
+ * (reference/pbrl.md §2.7) except where a field says otherwise. A run writes the fully resolved
+ * object to config.json, so a run can be reproduced from that file alone (`--config`).
+ */
+import { z } from 'zod';
+import { SacConfigSchema } from '../agents/sac.js';
+import { taskNames } from '../envs/registry.js';
+
+export const ALGOS = ['sac'] as const;
+
+export const TrainConfigSchema = z
+  .object({
+    algo: z.enum(ALGOS).default('sac'),
+    task: z.string().superRefine((t, ctx) => {
+      if (!taskNames().includes(t)) ctx.addIssue({ code: 'custom', message: `unknown task "${t}"; valid tasks: ${taskNames().join(', ')}` });
+    }),
+    steps: z.number().int().positive().default(100_000),
+    seed: z.number().int().nonnegative().default(0),
+    evalEvery: z.number().int().positive().default(10_000),
+    evalEpisodes: z.number().int().positive().default(10),
+    seedSteps: z.number().int().nonnegative().default(1000),
+    batchSize: z.number().int().positive().default(512),
+    bufferCapacity: z.number().int().positive().default(1_000_000),
+    checkpointEvery: z.number().int().positive().default(10_000),
+    maxPathLength: z.number().int().positive().default(500),
+    sac: SacConfigSchema.optional().default(SacConfigSchema.parse({})),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** Validate, naming every bad field and what it accepts. */
+export function parseTrainConfig(raw: unknown): TrainConfig {
+  const r = TrainConfigSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(`invalid training config:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+  }
+  return r.data;
+}
