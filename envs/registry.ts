@@ -13,6 +13,8 @@ import { DrawerCloseEnv, drawerClosePolicy } from './tasks/drawer-close.js';
 import { ButtonPressTopdownEnv, buttonPressTopdownPolicy } from './tasks/button-press-topdown.js';
 import { ButtonPressEnv, buttonPressPolicy } from './tasks/button-press.js';
 import { DoorOpenEnv, doorOpenPolicy } from './tasks/door-open.js';
+import { WindowOpenEnv, windowOpenPolicy } from './tasks/window-open.js';
+import { WindowCloseEnv, windowClosePolicy } from './tasks/window-close.js';
 
 export interface TaskEntry {
   name: string;
@@ -38,6 +40,8 @@ const entries: TaskEntry[] = [
   entry(true, (o) => new DrawerOpenEnv(o), drawerOpenPolicy),
   entry(true, (o) => new DrawerCloseEnv(o), drawerClosePolicy),
   entry(true, (o) => new ButtonPressTopdownEnv(o), buttonPressTopdownPolicy),
+  entry(true, (o) => new WindowOpenEnv(o), windowOpenPolicy),
+  entry(true, (o) => new WindowCloseEnv(o), windowClosePolicy),
   entry(false, (o) => new ButtonPressEnv(o), buttonPressPolicy),
 ];
 
