@@ -69,6 +69,7 @@ export async function buildServer(opts: ViewerServerOptions): Promise<FastifyIns
 
   app.get('/', (_req, reply) => (run ? reply.sendFile('viewer.html') : reply.redirect('/label')));
   app.get('/label', (_req, reply) => (labeling ? reply.sendFile('label.html') : reply.status(404).send({ error: 'this server was not started for labeling (use `pbrl label`)' })));
+  app.get('/favicon.ico', (_req, reply) => reply.status(204).send());
   app.get('/render', (_req, reply) => reply.sendFile('render.html'));
 
   app.get('/api/info', async () => ({
