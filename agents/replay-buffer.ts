@@ -122,6 +122,24 @@ export class ReplayBuffer {
     };
   }
 
+  /**
+   * A copy with another capacity, transitions kept in chronological order (the newest ones if it
+   * shrinks). A resumed run whose step budget grew needs a larger buffer than it saved.
+   */
+  withCapacity(capacity: number): ReplayBuffer {
+    const out = new ReplayBuffer(capacity, this.obsDim, this.actDim);
+    const n = Math.min(this.count, capacity);
+    const oldest = this.count < this.capacity ? 0 : this.next;
+    for (let k = this.count - n; k < this.count; k++) {
+      const i = (oldest + k) % this.capacity;
+      out.add(
+        this.obsBuf.subarray(i * this.obsDim, (i + 1) * this.obsDim), this.actBuf.subarray(i * this.actDim, (i + 1) * this.actDim),
+        this.rewBuf[i], this.nextObsBuf.subarray(i * this.obsDim, (i + 1) * this.obsDim), this.doneBuf[i] === 1, this.trueRewBuf[i],
+      );
+    }
+    return out;
+  }
+
   save(path: string): void {
     const n = this.count;
     const arrays: Record<string, BinArray> = {

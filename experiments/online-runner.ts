@@ -108,7 +108,9 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
     if (!existsSync(join(ckpt, 'trainer.json'))) throw new Error(`--resume: no checkpoint in ${ckpt}`);
     state = JSON.parse(readFileSync(join(ckpt, 'trainer.json'), 'utf8'));
     await agent.loadState(JSON.parse(readFileSync(join(ckpt, 'agent.json'), 'utf8')) as AgentState);
-    buffer = ReplayBuffer.load(join(ckpt, 'replay.bin'));
+    const saved = ReplayBuffer.load(join(ckpt, 'replay.bin'));
+    // The buffer is sized min(capacity, steps); a resumed run may have a larger step budget.
+    buffer = saved.capacity === buffer.capacity ? saved : saved.withCapacity(buffer.capacity);
     sampleRng = Rng.fromState(state.sampleRng);
     actionRng = Rng.fromState(state.actionRng);
     if (cfg.progress) console.log(`resumed from step ${state.step} (episode ${state.episode})`);

@@ -64,3 +64,15 @@ describe('ReplayBuffer', () => {
     expect(() => new ReplayBuffer(0, 2, 1)).toThrow(/capacity must be a positive integer/);
   });
 });
+
+describe('ReplayBuffer.withCapacity', () => {
+  it('keeps transitions in chronological order when growing or shrinking a wrapped buffer', () => {
+    const buf = new ReplayBuffer(4, 2, 1);
+    fill(buf, 6); // holds 2..5, oldest at slot 2
+    const grown = buf.withCapacity(8);
+    expect(Array.from(grown.view().rewards)).toEqual([2, 3, 4, 5]);
+    fill(grown, 1, 6);
+    expect(Array.from(grown.view().rewards)).toEqual([2, 3, 4, 5, 6]);
+    expect(Array.from(buf.withCapacity(2).view().rewards)).toEqual([4, 5]);
+  });
+});
