@@ -15,8 +15,28 @@ const W = 480, H = 360;
 const camera = makeCamera(W / H);
 let loopStart = performance.now();
 
+// Two canvases with their renderers, made once and reused for every query: creating WebGL contexts
+// per pair is slow and browsers cap how many can be alive.
+const canvasPool = [];
+function pooledCanvas(slot) {
+  if (!canvasPool[slot]) {
+    const canvas = document.createElement('canvas');
+    canvas.width = W;
+    canvas.height = H;
+    const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
+    renderer.setSize(W, H, false);
+    // Both views share one camera, so orbiting either one turns both the same way.
+    const controls = new OrbitControls(camera, canvas);
+    controls.target.set(...CAMERA_TARGET);
+    controls.update();
+    controls.addEventListener('change', () => (cameraMoved = true));
+    canvasPool[slot] = { canvas, renderer, controls };
+  }
+  return canvasPool[slot];
+}
+
 function clearStage() {
-  for (const v of state.views) v.renderer?.dispose();
+  for (const v of state.views) v.scene?.dispose();
   state.views = [];
   el('stage').innerHTML = '';
 }
@@ -30,7 +50,7 @@ function figure(caption) {
   return fig;
 }
 
-async function segmentView(side, caption) {
+async function segmentView(side, caption, slot) {
   const fig = figure(caption);
   fig.id = side.key;
   fig.dataset.segment = side.id;
@@ -44,16 +64,8 @@ async function segmentView(side, caption) {
     });
     return { video };
   }
-  const canvas = document.createElement('canvas');
-  canvas.width = W;
-  canvas.height = H;
+  const { canvas, renderer, controls } = pooledCanvas(slot);
   fig.appendChild(canvas);
-  const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
-  renderer.setSize(W, H, false);
-  // Both views share one camera, so orbiting either one turns both the same way.
-  const controls = new OrbitControls(camera, canvas);
-  controls.target.set(...CAMERA_TARGET);
-  controls.update();
   const payload = await getJson(`/api/segments/${encodeURIComponent(side.id)}`);
   const track = toTrack(payload);
   const scene = new TaskScene(await loadGeometry(payload.task));
@@ -106,9 +118,9 @@ async function show(next) {
   state.shownQueries.push(q.id);
   try {
     if (q.segment) {
-      state.views = [await segmentView({ ...q.segment, key: 'single' }, 'Segment')];
+      state.views = [await segmentView({ ...q.segment, key: 'single' }, 'Segment', 0)];
     } else {
-      state.views = await Promise.all([segmentView({ ...q.left, key: 'left' }, 'Left'), segmentView({ ...q.right, key: 'right' }, 'Right')]);
+      state.views = await Promise.all([segmentView({ ...q.left, key: 'left' }, 'Left', 0), segmentView({ ...q.right, key: 'right' }, 'Right', 1)]);
     }
   } catch (e) {
     el('error').textContent = `could not load this query: ${e.message}`;
@@ -187,12 +199,21 @@ el('speed').addEventListener('change', (e) => {
   loopStart = performance.now();
 });
 
+// At most 30 redraws a second (plus any camera move): plenty to judge motion, and it halves the CPU
+// cost on machines that render WebGL in software.
+const MIN_FRAME_MS = 1000 / 30;
+let lastDraw = 0;
+let cameraMoved = false;
 function loop(now) {
   const t = ((now - loopStart) / 1000) * STEPS_PER_SECOND * state.speed;
-  for (const v of state.views) {
-    if (v.scene) {
-      v.scene.setFrame(v.track, Math.floor(t) % v.track.frames);
-      v.renderer.render(v.scene.scene, camera);
+  if (now - lastDraw >= MIN_FRAME_MS || cameraMoved) {
+    lastDraw = now;
+    cameraMoved = false;
+    for (const v of state.views) {
+      if (v.scene) {
+        v.scene.setFrame(v.track, Math.floor(t) % v.track.frames);
+        v.renderer.render(v.scene.scene, camera);
+      }
     }
   }
   // Keep the right video on the left one's clock (looping videos drift apart otherwise).

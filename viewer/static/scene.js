@@ -67,6 +67,16 @@ export class TaskScene {
     }
   }
 
+  /** Frees the GPU buffers of this scene's meshes (the renderer itself is reused). */
+  dispose() {
+    this.scene.traverse((o) => {
+      if (o.isMesh) {
+        o.geometry.dispose();
+        o.material.dispose();
+      }
+    });
+  }
+
   /** Poses every body from frame `f` of a track (bodyNames order may differ from the geometry's). */
   setFrame(track, f) {
     const n = track.bodyNames.length;

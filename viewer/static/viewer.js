@@ -16,6 +16,9 @@ const el = (id) => document.getElementById(id);
 // Exposed for tests and for poking at from the devtools console.
 const state = (window.pbrlViewer = { ready: false, episode: null, frame: 0, playing: false, speed: 1, track: null, scene: null, framesDrawn: 0 });
 let clock = 0; // fractional frame position while playing
+let dirty = true;
+let drawnFrame = -1;
+controls.addEventListener('change', () => (dirty = true));
 
 function showStep() {
   const t = state.track;
@@ -37,9 +40,11 @@ async function openEpisode(index) {
     const payload = await getJson(`/api/episodes/${index}`);
     const geometry = await loadGeometry(payload.task);
     state.track = toTrack(payload);
+    state.scene?.dispose();
     state.scene = new TaskScene(geometry);
     state.episode = index;
     state.frame = 0;
+    dirty = true;
     clock = 0;
     el('scrub').max = String(state.track.frames - 1);
     for (const li of document.querySelectorAll('#episodes li')) li.classList.toggle('active', Number(li.dataset.index) === index);
@@ -89,9 +94,13 @@ function loop(now) {
     if (f !== state.frame) { state.frame = f; showStep(); }
     if (f >= state.track.frames - 1) setPlaying(false);
   }
-  if (state.scene) {
+  // Redraw only when something changed: a new step, a camera move or a new episode. An idle page
+  // then costs nothing, which matters where WebGL runs in software.
+  if (state.scene && (dirty || state.frame !== drawnFrame)) {
     state.scene.setFrame(state.track, state.frame);
     renderer.render(state.scene.scene, camera);
+    drawnFrame = state.frame;
+    dirty = false;
     state.framesDrawn++;
   }
   requestAnimationFrame(loop);
