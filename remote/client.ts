@@ -66,11 +66,12 @@ export class RemoteConnection {
    * Sends one request and waits for its reply. Requests on one connection are serialised; use one
    * connection per concurrent stream (the rollout pool does). Error replies throw RemoteError.
    */
-  request(header: Record<string, unknown> & { cmd: string }, frames: Buffer[] = []): Promise<Reply> {
+  request(header: Record<string, unknown> & { cmd: string }, frames: Buffer[] = [], timeoutMs = this.timeoutMs): Promise<Reply> {
     // When idle, start the round trip synchronously: the request is then handed to ZeroMQ's I/O
     // thread before request() returns, and the server works while the caller computes something
     // else (the rollout pool relies on this to overlap stepping with learning).
-    const run = this.inFlight === 0 ? this.roundTrip(header, frames) : this.queue.then(() => this.roundTrip(header, frames));
+    const run =
+      this.inFlight === 0 ? this.roundTrip(header, frames, timeoutMs) : this.queue.then(() => this.roundTrip(header, frames, timeoutMs));
     this.inFlight++;
     this.queue = run.then(
       () => void this.inFlight--,
@@ -79,17 +80,19 @@ export class RemoteConnection {
     return run;
   }
 
-  private async roundTrip(header: Record<string, unknown> & { cmd: string }, frames: Buffer[]): Promise<Reply> {
+  private async roundTrip(header: Record<string, unknown> & { cmd: string }, frames: Buffer[], timeoutMs: number): Promise<Reply> {
     if (this.closed) throw new Error(`connection to ${this.endpoint} is closed`);
     const id = this.nextId++;
-    const timeoutMsg = `no reply from ${this.endpoint} to "${header.cmd}" within ${this.timeoutMs} ms; is \`pbrl serve\` running there and reachable?`;
+    const timeoutMsg = `no reply from ${this.endpoint} to "${header.cmd}" within ${timeoutMs} ms; is \`pbrl serve\` running there and reachable?`;
+    this.sock.receiveTimeout = timeoutMs;
+    this.sock.sendTimeout = timeoutMs;
     try {
       await this.sock.send([encodeHeader({ ...header, v: PROTOCOL_VERSION, id }), ...frames]);
     } catch (err) {
       if ((err as { code?: string }).code === 'EAGAIN') throw new RemoteTimeoutError(timeoutMsg);
       throw err;
     }
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       let msg: Buffer[];
       try {
@@ -131,6 +134,8 @@ export interface OpenOptions extends ConnectionOptions {
   autoreset?: boolean;
   maxPathLength?: number;
   goalObservable?: boolean;
+  /** Timeout of the `open` request alone (default: the connection's). */
+  openTimeoutMs?: number;
 }
 
 export interface SessionInfo {
@@ -171,14 +176,18 @@ export class RemoteVectorEnv {
     const owns = typeof target === 'string';
     const conn = typeof target === 'string' ? RemoteConnection.connect(target, opts) : target;
     try {
-      const { header: h } = await conn.request({
-        cmd: 'open',
-        task: opts.task,
-        numEnvs: opts.numEnvs,
-        autoreset: opts.autoreset,
-        maxPathLength: opts.maxPathLength,
-        goalObservable: opts.goalObservable,
-      });
+      const { header: h } = await conn.request(
+        {
+          cmd: 'open',
+          task: opts.task,
+          numEnvs: opts.numEnvs,
+          autoreset: opts.autoreset,
+          maxPathLength: opts.maxPathLength,
+          goalObservable: opts.goalObservable,
+        },
+        [],
+        opts.openTimeoutMs,
+      );
       const info: SessionInfo = {
         session: h.session as string,
         task: h.task as string,
@@ -201,8 +210,8 @@ export class RemoteVectorEnv {
   }
 
   /** Resets every env (env i with `seed + i` when a seed is given) and returns obs [numEnvs * obsDim]. */
-  async reset(seed?: number, options?: Record<string, unknown>): Promise<Float32Array> {
-    const r = await this.conn.request({ cmd: 'reset', session: this.info.session, seed, options });
+  async reset(seed?: number, options?: Record<string, unknown>, timeoutMs?: number): Promise<Float32Array> {
+    const r = await this.conn.request({ cmd: 'reset', session: this.info.session, seed, options }, [], timeoutMs);
     return copyF32(r.frames.get('obs')!);
   }
 

@@ -21,6 +21,11 @@ if (!process.send) {
 }
 
 process.on('disconnect', () => process.exit(0));
+// Second line of defence, should the channel's close go unnoticed: a re-parented worker is an orphan.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) process.exit(0);
+}, 1000).unref();
 
 const cfg = JSON.parse(process.env.PBRL_WORKER_CONFIG ?? '{}') as WorkerConfig;
 try {

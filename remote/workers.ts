@@ -135,6 +135,8 @@ interface Slot {
   alive: boolean;
   /** Resolves with a reason when the current child exits. */
   died: Promise<string>;
+  /** Why the current child exited, once it has. */
+  deathReason: string | null;
   /** Set while a replacement is being started, so concurrent paths share it. */
   replacing: Promise<Float32Array> | null;
 }
@@ -186,6 +188,7 @@ export class RolloutWorkers {
       socketFile: null,
       alive: false,
       died: new Promise<string>(() => {}),
+      deathReason: null,
       replacing: null,
     }));
     // Workers start in parallel; the pool reads its spaces from the first one once they are up.
@@ -214,8 +217,9 @@ export class RolloutWorkers {
     if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
     const parts = await Promise.all(
       this.slots.map(async (s) => {
-        if (!s.alive) await this.replace(s, 'worker was not running at reset');
-        return s.vec!.reset(seed + s.start);
+        if (!s.alive) await this.replace(s, s.deathReason ?? 'worker was not running');
+        // Resets rebuild scenes and are rare: they get the start-up timeout, not the step timeout.
+        return s.vec!.reset(seed + s.start, undefined, this.opts.startTimeoutMs ?? 60_000);
       }),
     );
     const obs = new Float32Array(this.numEnvs * this.obsDim);
@@ -263,7 +267,7 @@ export class RolloutWorkers {
       }
       return this.restartedResult(s, await this.replace(s, reason));
     }
-    return this.restartedResult(s, await this.replace(s, 'worker was not running'));
+    return this.restartedResult(s, await this.replace(s, s.deathReason ?? 'worker was not running'));
   }
 
   /** Starts a new worker for `s` (once, however many callers ask) and returns its envs' first obs. */
@@ -277,7 +281,7 @@ export class RolloutWorkers {
       await stopWorker(s);
       await spawnWorker(s, this.opts);
       const restartSeed = this.seed + RESTART_SEED_STRIDE * (this.crashes.length + 1);
-      const obs = await s.vec!.reset(restartSeed + s.start);
+      const obs = await s.vec!.reset(restartSeed + s.start, undefined, this.opts.startTimeoutMs ?? 60_000);
       const crash: WorkerCrash = { worker: s.index, pid: oldPid, envs: [s.start, s.end], reason, newPid: s.child?.pid ?? -1 };
       this.crashes.push(crash);
       this.log(
@@ -376,11 +380,16 @@ async function spawnWorker(s: Slot, opts: RolloutWorkersOptions): Promise<void> 
   s.child = child;
   s.socketFile = socketFile;
   s.alive = true;
+  s.deathReason = null;
   s.died = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
       liveChildren.delete(child);
-      if (s.child === child) s.alive = false;
-      resolve(signal ? `exited on signal ${signal}` : `exited with code ${code}`);
+      const reason = signal ? `exited on signal ${signal}` : `exited with code ${code}`;
+      if (s.child === child) {
+        s.alive = false;
+        s.deathReason = reason;
+      }
+      resolve(reason);
     });
   });
   // Keep the parent's event loop alive only while waiting for the worker to come up.
@@ -408,6 +417,7 @@ async function spawnWorker(s: Slot, opts: RolloutWorkersOptions): Promise<void> 
     maxPathLength: opts.maxPathLength,
     goalObservable: opts.goalObservable,
     timeoutMs: opts.stepTimeoutMs ?? 60_000,
+    openTimeoutMs: startTimeoutMs,
   });
 }
 

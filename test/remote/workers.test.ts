@@ -22,7 +22,7 @@ beforeAll(async () => {
       workers: 2,
       seed: SEED,
       maxPathLength: MAX_PATH,
-      stepTimeoutMs: 4000,
+      stepTimeoutMs: 5000,
       onCrash: (c) => crashes.push(c),
       log: (l) => logLines.push(l),
     }),
@@ -127,7 +127,7 @@ describe('RolloutWorkers', () => {
     process.kill(victim, 'SIGSTOP');
     const r = await two.step(new Float32Array(N * 4));
     expect(r.restarted).toEqual([0]);
-    expect(crashes.at(-1)).toMatchObject({ worker: 0, pid: victim, reason: 'no answer within 4000 ms' });
+    expect(crashes.at(-1)).toMatchObject({ worker: 0, pid: victim, reason: 'no answer within 5000 ms' });
     expect(await waitUntil(() => !isAlive(victim), 5000)).toBe(true);
   });
 
