@@ -75,7 +75,7 @@ export interface TrainResult {
   steps: number;
   /** Mean summed-over-members loss of the last epoch. */
   loss: number;
-  /** Mean member accuracy on the hard labels of the last epoch. */
+  /** Mean member accuracy on the hard labels of the last epoch (NaN if all labels were 0.5). */
   trainAccuracy: number;
 }
 
@@ -280,8 +280,9 @@ export class RewardModel {
         steps++;
       }
       lastLoss = lossSum / batches;
-      lastAcc = hard ? correct / hard : 1;
-      if (lastAcc > stopAt) break;
+      // Only 0.5 labels: no accuracy to judge, so no early stop.
+      lastAcc = hard ? correct / hard : NaN;
+      if (hard > 0 && lastAcc > stopAt) break;
     }
     return { epochs: epoch, steps, loss: lastLoss, trainAccuracy: lastAcc };
   }

@@ -197,7 +197,7 @@ export function trainSurf(model: RewardModel, labelled: readonly LabelledPair[],
     epochs: cfg.epochs,
     steps: iterations,
     loss: lossSum / iterations,
-    trainAccuracy: hard ? correct / hard : 1,
+    trainAccuracy: hard ? correct / hard : NaN,
     pseudoLabelRate: uTotal ? confident / uTotal : 0,
   };
 }

@@ -63,3 +63,34 @@ export function countingTrajectory(T: number, opts: { obsDim?: number; actDim?: 
   }
   return traj;
 }
+
+/**
+ * A random-walk trajectory whose true reward is a simple function of (obs, action):
+ * r_t = obs_t[0] + 0.5 * action_t[0]. Reward models should learn it from a few hundred pairs.
+ */
+export function randomWalkTrajectory(T: number, rng: Rng, opts: { obsDim?: number; actDim?: number; seed?: number; drift?: number } = {}): Trajectory {
+  const obsDim = opts.obsDim ?? 3;
+  const actDim = opts.actDim ?? 2;
+  const obs = new Float32Array((T + 1) * obsDim);
+  const actions = new Float32Array(T * actDim);
+  const rewards = new Float32Array(T);
+  rng.fillUniform(obs.subarray(0, obsDim), -1, 1);
+  const drift = opts.drift ?? rng.range(-0.05, 0.05);
+  for (let t = 0; t < T; t++) {
+    rng.fillUniform(actions.subarray(t * actDim, (t + 1) * actDim), -1, 1);
+    rewards[t] = obs[t * obsDim] + 0.5 * actions[t * actDim];
+    for (let i = 0; i < obsDim; i++) {
+      const next = obs[t * obsDim + i] + drift + 0.1 * actions[t * actDim + (i % actDim)];
+      obs[(t + 1) * obsDim + i] = Math.max(-2, Math.min(2, next));
+    }
+  }
+  return {
+    task: 'walk', seed: opts.seed ?? 0, obsDim, actDim, length: T, obs, actions, rewards,
+    success: new Uint8Array(T), terminated: false, truncated: true,
+  };
+}
+
+export function randomWalks(n: number, T: number, seed: number): Trajectory[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, i) => randomWalkTrajectory(T, rng, { seed: seed * 1000 + i }));
+}
