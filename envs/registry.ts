@@ -15,6 +15,7 @@ import { ButtonPressEnv, buttonPressPolicy } from './tasks/button-press.js';
 import { DoorOpenEnv, doorOpenPolicy } from './tasks/door-open.js';
 import { WindowOpenEnv, windowOpenPolicy } from './tasks/window-open.js';
 import { WindowCloseEnv, windowClosePolicy } from './tasks/window-close.js';
+import { PegInsertSideEnv, pegInsertSidePolicy } from './tasks/peg-insert-side.js';
 
 export interface TaskEntry {
   name: string;
@@ -40,6 +41,7 @@ const entries: TaskEntry[] = [
   entry(true, (o) => new DrawerOpenEnv(o), drawerOpenPolicy),
   entry(true, (o) => new DrawerCloseEnv(o), drawerClosePolicy),
   entry(true, (o) => new ButtonPressTopdownEnv(o), buttonPressTopdownPolicy),
+  entry(true, (o) => new PegInsertSideEnv(o), pegInsertSidePolicy),
   entry(true, (o) => new WindowOpenEnv(o), windowOpenPolicy),
   entry(true, (o) => new WindowCloseEnv(o), windowClosePolicy),
   entry(false, (o) => new ButtonPressEnv(o), buttonPressPolicy),

@@ -62,6 +62,10 @@ export class Scene {
     // Rapier's contacts are springs at 30 Hz by default: a 30 N grip sank the pads 8 mm into a 0.1 kg
     // puck and the grasp failed. 100 Hz keeps grip penetration near 1 mm (pick-place 20/20).
     this.world.integrationParameters.contact_natural_frequency = CONTACT_HZ;
+    // Rapier 0.21's default contact prediction distance is 2 cm. Predicted (not yet touching)
+    // contacts that far out held a peg 2 cm in front of its hole and a hand 5 cm above a handle;
+    // 2 mm removed both (peg-insert-side expert 14/20 -> 20/20).
+    this.world.integrationParameters.normalizedPredictionDistance = 0.002;
   }
 
   addBody(name: string, type: 'fixed' | 'dynamic' | 'kinematic', position: Vec3, quaternion: Quat = IDENTITY_QUAT): RigidBody {
