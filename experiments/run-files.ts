@@ -10,8 +10,9 @@ import { backendInfo } from '../core/backend.js';
 import { versions } from './versions.js';
 
 export class RunDir {
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+  /** `create`: make the folder (a new run); otherwise it is opened as it is (eval, report). */
+  constructor(readonly dir: string, create = true) {
+    if (create) mkdirSync(dir, { recursive: true });
   }
 
   get metricsPath(): string {
@@ -23,6 +24,7 @@ export class RunDir {
   }
 
   writeConfig(config: unknown): void {
+    mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(
       join(this.dir, 'config.json'),
       JSON.stringify({ config, versions: versions(), backend: backendInfo(), startedAt: new Date().toISOString() }, null, 2),

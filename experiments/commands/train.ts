@@ -78,7 +78,7 @@ export function register(program: Command): void {
     .option('--no-progress', 'no progress output')
     .addHelpText('after', '\nExample:\n  pbrl train --algo sac --task reach --steps 100000 --seed 0 --out runs/sac-reach\n  pbrl train --out runs/sac-reach --resume')
     .action(async (opts: TrainOpts) => {
-      const run = new RunDir(opts.out);
+      const run = new RunDir(opts.out, false); // created once the config is valid
       let cfg: TrainConfig;
       if (opts.resume) {
         cfg = parseTrainConfig((run.readConfig() as { config: unknown }).config);
