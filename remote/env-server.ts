@@ -302,6 +302,10 @@ export class EnvServer {
       if (typeof h.options !== 'object' || Array.isArray(h.options)) throw new ProtocolError('bad_request', 'options must be a JSON object');
       options = h.options as Record<string, unknown>;
     }
+    const withPoses = optBool(h, 'withPoses') ?? false;
+    if (withPoses && s.started.some((started, i) => !started && !which.includes(i))) {
+      throw new ProtocolError('needs_reset', 'withPoses needs every env of the session reset; reset all envs first');
+    }
     const obs = new Float32Array(which.length * OBS_DIM);
     const infos: Record<string, number>[] = [];
     which.forEach((i, j) => {
@@ -320,7 +324,7 @@ export class EnvServer {
     });
     const frames: Buffer[] = [toFrame(obs)];
     const specs: FrameSpec[] = [{ name: 'obs', dtype: 'float32', shape: [which.length, OBS_DIM] }];
-    if (optBool(h, 'withPoses')) this.appendPoses(s, frames, specs);
+    if (withPoses) this.appendPoses(s, frames, specs);
     return { header: { envs: which, infos, frames: specs }, frames };
   }
 
@@ -337,6 +341,7 @@ export class EnvServer {
       );
     }
     const actions = readFloat32(payload[0]);
+    const withPoses = optBool(h, 'withPoses') ?? false;
     // Validate everything before stepping anything, so a bad request leaves every env untouched.
     for (let k = 0; k < actions.length; k++) {
       if (!Number.isFinite(actions[k])) {
@@ -386,7 +391,7 @@ export class EnvServer {
       { name: 'reward', dtype: 'float64', shape: [n] },
       { name: 'final_obs', dtype: 'float32', shape: [final.length, OBS_DIM] },
     ];
-    if (optBool(h, 'withPoses')) this.appendPoses(s, frames, specs);
+    if (withPoses) this.appendPoses(s, frames, specs);
     return { header: { terminated, truncated, infos, final, frames: specs }, frames };
   }
 

@@ -219,7 +219,14 @@ export class RolloutWorkers {
       this.slots.map(async (s) => {
         if (!s.alive) await this.replace(s, s.deathReason ?? 'worker was not running');
         // Resets rebuild scenes and are rare: they get the start-up timeout, not the step timeout.
-        return s.vec!.reset(seed + s.start, undefined, this.opts.startTimeoutMs ?? 60_000);
+        const reset = (): Promise<Float32Array> => s.vec!.reset(seed + s.start, undefined, this.opts.startTimeoutMs ?? 60_000);
+        try {
+          return await Promise.race([reset(), s.died.then((why) => Promise.reject(new WorkerDied(why)))]);
+        } catch (err) {
+          if (!(err instanceof WorkerDied || err instanceof RemoteTimeoutError)) throw err;
+          await this.replace(s, err instanceof WorkerDied ? err.message : 'no answer to reset');
+          return reset();
+        }
       }),
     );
     const obs = new Float32Array(this.numEnvs * this.obsDim);

@@ -139,6 +139,15 @@ describe('RolloutWorkers', () => {
     expect(logLines.join('\n')).toMatch(new RegExp(`rollout worker 1 \\(pid ${victim}, envs 1..2\\) failed: exited on signal SIGKILL; replaced by pid \\d+`));
     const next = await two.step(new Float32Array(N * 4));
     expect(next.restarted).toEqual([]);
+
+    // A worker lost before a reset is replaced there, and the reset keeps its meaning (seed + i).
+    const victim0 = two.pids[0];
+    process.kill(victim0, 'SIGKILL');
+    const obs = await two.reset();
+    const vec = await VectorEnv.make('push', N, { seed: SEED, maxPathLength: MAX_PATH });
+    expect(Array.from(obs)).toEqual(Array.from(vec.reset()));
+    vec.close();
+    expect(crashes.at(-1)).toMatchObject({ worker: 0, pid: victim0 });
   });
 
   it('treats a worker that stops answering as crashed (step timeout) and kills it', async () => {
