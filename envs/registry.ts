@@ -16,6 +16,7 @@ import { DoorOpenEnv, doorOpenPolicy } from './tasks/door-open.js';
 import { WindowOpenEnv, windowOpenPolicy } from './tasks/window-open.js';
 import { WindowCloseEnv, windowClosePolicy } from './tasks/window-close.js';
 import { PegInsertSideEnv, pegInsertSidePolicy } from './tasks/peg-insert-side.js';
+import { PlateSlideEnv, plateSlidePolicy } from './tasks/plate-slide.js';
 
 export interface TaskEntry {
   name: string;
@@ -45,6 +46,7 @@ const entries: TaskEntry[] = [
   entry(true, (o) => new WindowOpenEnv(o), windowOpenPolicy),
   entry(true, (o) => new WindowCloseEnv(o), windowClosePolicy),
   entry(false, (o) => new ButtonPressEnv(o), buttonPressPolicy),
+  entry(false, (o) => new PlateSlideEnv(o), plateSlidePolicy),
 ];
 
 export const TASKS: ReadonlyMap<string, TaskEntry> = new Map(entries.map((e) => [e.name, e]));
