@@ -13,7 +13,8 @@ import { SingleBar } from 'cli-progress';
 import { Rng } from '../core/rng.js';
 import { writeFileAtomic } from '../core/serialize.js';
 import type { Agent, AgentState } from '../agents/agent.js';
-import { allocBatch, ReplayBuffer } from '../agents/replay-buffer.js';
+import { allocBatch, Batch, ReplayBuffer } from '../agents/replay-buffer.js';
+import type { Trajectory } from '../core/types.js';
 import { makeEnv } from '../envs/registry.js';
 import type { SawyerEnv } from '../envs/sawyer-env.js';
 import { RunDir } from './run-files.js';
@@ -83,10 +84,29 @@ export async function evaluate(agent: Agent, env: SawyerEnv, episodes: number, r
 }
 
 export interface RunHooks {
-  /** Reward used for training (default: the env's). PEBBLE swaps in the learned reward. */
+  /** Reward stored for training (default: the env's). PEBBLE stores the learned reward. */
   trainingReward?: (obs: Float32Array, action: Float32Array, nextObs: Float32Array, envReward: number) => number;
+  /** May rewrite batch.rewards before an update (PEBBLE's intrinsic reward during pre-training). */
+  beforeUpdate?: (batch: Batch, ctx: { step: number; buffer: ReplayBuffer }) => void;
   /** Called after every env step (e.g. PEBBLE's feedback schedule); may relabel the buffer. */
   afterStep?: (ctx: { step: number; buffer: ReplayBuffer }) => Promise<Record<string, number> | void>;
+  /** Receives each finished training episode (PEBBLE's pool of segments to query). */
+  onEpisodeEnd?: (traj: Trajectory, episode: number) => void;
+  /** Extra state for checkpoints (e.g. reward model, labels) and its restore on --resume. */
+  saveState?: () => Promise<unknown>;
+  loadState?: (state: unknown) => Promise<void>;
+}
+
+function packEpisode(task: string, seed: number, ep: { obs: Float32Array[]; act: Float32Array[]; rew: number[]; succ: number[] }, obsDim: number, actDim: number): Trajectory {
+  const T = ep.act.length;
+  const obs = new Float32Array((T + 1) * obsDim);
+  ep.obs.forEach((o, i) => obs.set(o, i * obsDim));
+  const actions = new Float32Array(T * actDim);
+  ep.act.forEach((a, i) => actions.set(a, i * actDim));
+  return {
+    task, seed, obsDim, actDim, length: T, obs, actions,
+    rewards: Float32Array.from(ep.rew), success: Uint8Array.from(ep.succ), terminated: false, truncated: true,
+  };
 }
 
 export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir, resume: boolean, hooks: RunHooks = {}): Promise<EvalResult | null> {
@@ -111,6 +131,11 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
     const saved = ReplayBuffer.load(join(ckpt, 'replay.bin'));
     // The buffer is sized min(capacity, steps); a resumed run may have a larger step budget.
     buffer = saved.capacity === buffer.capacity ? saved : saved.withCapacity(buffer.capacity);
+    if (hooks.loadState) {
+      const p = join(ckpt, 'extra.json');
+      if (!existsSync(p)) throw new Error(`--resume: ${p} is missing (checkpoint written by another algorithm?)`);
+      await hooks.loadState(JSON.parse(readFileSync(p, 'utf8')));
+    }
     sampleRng = Rng.fromState(state.sampleRng);
     actionRng = Rng.fromState(state.actionRng);
     if (cfg.progress) console.log(`resumed from step ${state.step} (episode ${state.episode})`);
@@ -122,6 +147,7 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
     // Agent and buffer first, trainer.json last: its presence marks a complete checkpoint.
     writeFileAtomic(join(ckpt, 'agent.json'), JSON.stringify(await agent.saveState()));
     buffer.save(join(ckpt, 'replay.bin'));
+    if (hooks.saveState) writeFileAtomic(join(ckpt, 'extra.json'), JSON.stringify(await hooks.saveState()));
     writeFileAtomic(join(ckpt, 'trainer.json'), JSON.stringify(state));
   };
 
@@ -145,9 +171,11 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
   let lossCount = 0;
   try {
     while (state.step < cfg.steps) {
-      let { obs } = env.reset({ seed: episodeSeed(cfg.seed, state.episode) });
+      const epSeed = episodeSeed(cfg.seed, state.episode);
+      let { obs } = env.reset({ seed: epSeed });
       let epReturn = 0;
       let epSuccess = false;
+      const ep = hooks.onEpisodeEnd ? { obs: [Float32Array.from(obs)] as Float32Array[], act: [] as Float32Array[], rew: [] as number[], succ: [] as number[] } : null;
       for (;;) {
         const action = state.step < cfg.seedSteps
           ? actionRng.fillUniform(new Float32Array(actDim), -1, 1) as Float32Array
@@ -158,11 +186,19 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
         buffer.add(obs, action, trainR, r.obs, r.terminated, r.reward);
         epReturn += r.reward;
         if (r.info.success) epSuccess = true;
+        if (ep) {
+          ep.obs.push(Float32Array.from(r.obs));
+          ep.act.push(Float32Array.from(action));
+          ep.rew.push(r.reward);
+          ep.succ.push(r.info.success ? 1 : 0);
+        }
         obs = r.obs;
         state.step++;
 
         if (state.step > cfg.seedSteps) {
-          const m = agent.update(buffer.sample(sampleRng, batch), state.updates++);
+          buffer.sample(sampleRng, batch);
+          hooks.beforeUpdate?.(batch, { step: state.step, buffer });
+          const m = agent.update(batch, state.updates++);
           for (const [k, v] of Object.entries(m)) lossAcc[k] = (lossAcc[k] ?? 0) + v;
           lossCount++;
         }
@@ -197,6 +233,7 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
         if (r.terminated || r.truncated || state.step >= cfg.steps) break;
       }
       run.appendMetrics({ step: state.step, episode: state.episode, train_return: epReturn, train_success: epSuccess ? 1 : 0 });
+      if (ep && hooks.onEpisodeEnd) hooks.onEpisodeEnd(packEpisode(cfg.task, epSeed, ep, obsDim, actDim), state.episode);
       state.episode++;
       if (state.step >= state.nextCheckpoint || state.step >= cfg.steps || interrupted) {
         state.nextCheckpoint = state.step + cfg.checkpointEvery;
