@@ -22,6 +22,8 @@ import { fmt, table } from './_timing.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const PY_CLIENT = join(here, '..', 'remote', 'python', 'pbrl_client.py');
+/** Untimed stepping before each measurement, so both sides of a connection are JIT-compiled. */
+const WARMUP_MS = 500;
 
 function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf(`--${name}`);
@@ -38,7 +40,8 @@ function inProcess(task: string, n: number, seconds: number): number {
   const vec = new VectorEnv(Array.from({ length: n }, () => getTask(task).create()), 0);
   vec.reset();
   const bank = actionBank(n);
-  for (let k = 0; k < 5; k++) vec.step(bank[k]);
+  const w0 = performance.now();
+  for (let k = 0; performance.now() - w0 < WARMUP_MS; k++) vec.step(bank[k % 64]);
   let steps = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) vec.step(bank[steps++ % 64]);
@@ -51,7 +54,8 @@ async function tsClient(endpoint: string, task: string, n: number, seconds: numb
   const env = await RemoteVectorEnv.open(endpoint, { task, numEnvs: n, timeoutMs: 30_000 });
   await env.reset(0);
   const bank = actionBank(n);
-  for (let k = 0; k < 5; k++) await env.step(bank[k]);
+  const w0 = performance.now();
+  for (let k = 0; performance.now() - w0 < WARMUP_MS; k++) await env.step(bank[k % 64]);
   let steps = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) await env.step(bank[steps++ % 64]);
@@ -82,7 +86,8 @@ async function poolRate(task: string, n: number, workers: number, seconds: numbe
   try {
     await pool.reset();
     const bank = actionBank(n);
-    for (let k = 0; k < 5; k++) await pool.step(bank[k]);
+    const w0 = performance.now();
+    for (let k = 0; performance.now() - w0 < WARMUP_MS; k++) await pool.step(bank[k % 64]);
     let steps = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) await pool.step(bank[steps++ % 64]);
@@ -157,6 +162,8 @@ export async function main(args: string[]): Promise<void> {
   out.push(['in-process VectorEnv', '-', 8, fmt(base8, 0), '1.00']);
   for (const r of rows) out.push([r.how, r.transport, r.n, fmt(r.rate, 0), fmt(r.rate / (r.n === 1 ? base1 : base8))]);
   console.log(table(out));
+  const spread = (a: number, b: number) => `${fmt((100 * Math.abs(a - b)) / Math.max(a, b), 0)}%`;
+  console.log(`in-process baseline before vs after the remote runs differed by ${spread(base1a, 2 * base1 - base1a)} (1 env), ${spread(base8a, 2 * base8 - base8a)} (8 envs)`);
   if (!withPython) console.log(`(Python client skipped: ${args.includes('--no-python') ? '--no-python' : `${PYTHON} lacks zmq or numpy`})`);
   console.log('reference: Python Meta-World on MuJoCo, one env: ~400-450 env steps/s');
 }

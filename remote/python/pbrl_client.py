@@ -373,8 +373,11 @@ def _bench(args) -> None:
     venv.reset(seed=args.seed)
     rng = np.random.default_rng(args.action_seed)
     actions = rng.uniform(-1, 1, size=(64, venv.num_envs, 4)).astype(np.float32)
-    for k in range(5):  # warm up
-        venv.step(actions[k])
+    t0 = time.perf_counter()
+    k = 0
+    while time.perf_counter() - t0 < 0.5:  # warm up (the server's JIT too)
+        venv.step(actions[k % 64])
+        k += 1
     steps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < args.seconds:
         venv.step(actions[steps % 64])
