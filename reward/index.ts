@@ -6,3 +6,4 @@ export * from './label-source.js';
 export * from './feedback.js';
 export * from './teachers/index.js';
 export * from './query/index.js';
+export * from './config.js';

@@ -37,8 +37,9 @@ describe('training on synthetic preferences', () => {
     const test = oraclePairs(new SegmentSampler(randomWalks(10, 60, 3), { length: 10 }), 200, rng);
     const m = new RewardModel({ ...small, seed: 4 });
     const before = m.evaluate(test).accuracy;
-    const res = m.train(train, { epochs: 30 });
+    const res = m.train(train, { epochs: 30, heldOut: test });
     const ev = m.evaluate(test);
+    expect(res.heldOut).toEqual(ev);
     console.log(`synthetic: held-out accuracy ${before.toFixed(3)} -> ${ev.accuracy.toFixed(3)} (members ${ev.memberAccuracy.map((a) => a.toFixed(3)).join(', ')}), train ${res.trainAccuracy.toFixed(3)} after ${res.epochs} epochs`);
     expect(ev.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(ev.n).toBe(200);

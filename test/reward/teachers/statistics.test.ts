@@ -186,6 +186,13 @@ describe('regret (sum of optimal advantages)', () => {
     expect(Math.abs(sumY - sumP) / Math.sqrt(sumV)).toBeLessThan(4);
   });
 
+  it('without the observation after the last action, scores the first H - 1 steps', () => {
+    const V = (o: Float32Array) => o[0];
+    const seg = makeSegment([1, 2, 4], { obs: Float32Array.from([0, 0, 0, 5, 0, 0, 7, 0, 0]) });
+    // r_0 + r_1 + V(s_2) - V(s_0) = 1 + 2 + 7 - 0
+    expect(regretTeacher(new Rng(0), V).score(seg)).toBeCloseTo(10, 6);
+  });
+
   it('needs a value function', () => {
     expect(() => parseTeacher('regret', new Rng(0))).toThrow(/regret teacher needs an optimal value function V\*\(obs\)/);
   });
