@@ -17,6 +17,8 @@ import { WindowOpenEnv, windowOpenPolicy } from './tasks/window-open.js';
 import { WindowCloseEnv, windowClosePolicy } from './tasks/window-close.js';
 import { PegInsertSideEnv, pegInsertSidePolicy } from './tasks/peg-insert-side.js';
 import { PlateSlideEnv, plateSlidePolicy } from './tasks/plate-slide.js';
+import { SweepIntoEnv, sweepIntoPolicy } from './tasks/sweep-into.js';
+import { BinPickingEnv, binPickingPolicy } from './tasks/bin-picking.js';
 
 export interface TaskEntry {
   name: string;
@@ -47,6 +49,8 @@ const entries: TaskEntry[] = [
   entry(true, (o) => new WindowCloseEnv(o), windowClosePolicy),
   entry(false, (o) => new ButtonPressEnv(o), buttonPressPolicy),
   entry(false, (o) => new PlateSlideEnv(o), plateSlidePolicy),
+  entry(false, (o) => new SweepIntoEnv(o), sweepIntoPolicy),
+  entry(false, (o) => new BinPickingEnv(o), binPickingPolicy),
 ];
 
 export const TASKS: ReadonlyMap<string, TaskEntry> = new Map(entries.map((e) => [e.name, e]));
