@@ -399,9 +399,28 @@ async function spawnWorker(s: Slot, opts: RolloutWorkersOptions): Promise<void> 
       resolve(reason);
     });
   });
-  // Keep the parent's event loop alive only while waiting for the worker to come up.
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
-  await new Promise<void>((resolve, reject) => {
+  try {
+    await waitReady(s, child, startTimeoutMs);
+    // The parent's event loop is held only while the worker comes up; later, a forgotten pool must
+    // not keep a finished trainer alive (the exit hook then kills the workers).
+    child.unref();
+    child.channel?.unref();
+    s.vec = await RemoteVectorEnv.open(endpoint, {
+      numEnvs: s.end - s.start,
+      maxPathLength: opts.maxPathLength,
+      goalObservable: opts.goalObservable,
+      timeoutMs: opts.stepTimeoutMs ?? 60_000,
+      openTimeoutMs: startTimeoutMs,
+    });
+  } catch (err) {
+    await stopWorker(s); // a worker that failed to come up must not linger
+    throw err;
+  }
+}
+
+function waitReady(s: Slot, child: ChildProcess, startTimeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`rollout worker ${s.index} did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
     child.on('message', (m: { type?: string; message?: string }) => {
       if (m?.type === 'ready') {
@@ -416,15 +435,6 @@ async function spawnWorker(s: Slot, opts: RolloutWorkersOptions): Promise<void> 
       clearTimeout(timer);
       reject(new Error(`rollout worker ${s.index} ${why} while starting`));
     });
-  });
-  child.unref();
-  child.channel?.unref();
-  s.vec = await RemoteVectorEnv.open(endpoint, {
-    numEnvs: s.end - s.start,
-    maxPathLength: opts.maxPathLength,
-    goalObservable: opts.goalObservable,
-    timeoutMs: opts.stepTimeoutMs ?? 60_000,
-    openTimeoutMs: startTimeoutMs,
   });
 }
 

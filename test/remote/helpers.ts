@@ -1,5 +1,5 @@
 /** Shared bits of the remote tests: private ipc endpoints, liveness of processes, python detection. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -41,4 +41,20 @@ export const PYTHON = '/usr/bin/python3';
 export function pythonHasZmq(): boolean {
   const r = spawnSync(PYTHON, ['-c', 'import zmq, numpy'], { encoding: 'utf8' });
   return r.status === 0;
+}
+
+/** Live child processes of `pid`, read from /proc (no dependency on ps). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid && isAlive(Number(name))) out.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
 }

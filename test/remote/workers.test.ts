@@ -3,7 +3,7 @@ import { RolloutWorkers, RESTART_SEED_STRIDE, type WorkerCrash } from '../../rem
 import { VectorEnv, type VectorStep } from '../../envs/vector-env.js';
 import { makeEnv } from '../../envs/registry.js';
 import { Rng } from '../../core/rng.js';
-import { isAlive, waitUntil } from './helpers.js';
+import { childrenOf, isAlive, waitUntil } from './helpers.js';
 
 const N = 3;
 const SEED = 21;
@@ -163,6 +163,11 @@ describe('RolloutWorkers', () => {
   it('validates its options and shuts every worker down on close', async () => {
     await expect(RolloutWorkers.start({ task: 'push', numEnvs: 2, workers: 3 })).rejects.toThrow(/workers must be an integer in \[1, numEnvs = 2\], got 3/);
     await expect(RolloutWorkers.start({ task: 'nope', numEnvs: 2, workers: 1 })).rejects.toThrow(/unknown task "nope"/);
+    // A worker that cannot come up in time is killed, not left behind.
+    const children = () => childrenOf(process.pid);
+    const before = children();
+    await expect(RolloutWorkers.start({ task: 'push', numEnvs: 2, workers: 2, startTimeoutMs: 50 })).rejects.toThrow(/rollout worker \d did not start within 50 ms/);
+    expect(await waitUntil(() => children().length <= before.length, 5000)).toBe(true);
     const pids = one.pids;
     await one.close();
     expect(pids.every((p) => !isAlive(p))).toBe(true);
