@@ -215,6 +215,25 @@ describe('bad requests get an error reply naming the problem, and the server kee
   });
 });
 
+describe('session lifetime', () => {
+  it('closes sessions left idle, and says so to a client that comes back', async () => {
+    const idle = ipcEndpoint('idle');
+    const lines: string[] = [];
+    const s = new EnvServer({ task: 'reach', bind: idle.endpoint, sessionIdleMs: 150, log: (l) => lines.push(l) });
+    await s.start();
+    const env = await RemoteEnv.open(idle.endpoint);
+    await env.reset({ seed: 0 });
+    expect(s.sessionCount).toBe(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.sessionCount).toBe(0);
+    await expect(env.step([0, 0, 0, 0])).rejects.toMatchObject({ code: 'no_session', message: expect.stringMatching(/expired after 0.15 s idle/) });
+    expect(lines.join('\n')).toMatch(/session \S+ \(reach, 1 envs\) closed after \d+ s idle/);
+    await env.close();
+    await s.close();
+    idle.cleanup();
+  });
+});
+
 describe('client-side timeouts', () => {
   it('a request to an endpoint where nothing listens fails with a clear message, fast', async () => {
     const dead = ipcEndpoint('nobody');
