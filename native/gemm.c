@@ -109,12 +109,13 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
         for (int64_t c = 0; c < N; c++) {
           float v = row[c];
           if (bias) v += biasLen == 1 ? bias[0] : bias[c];
+          /* NaN must pass through (as in tfjs's kernels), or a NaN input would silently become 0. */
           switch (act) {
-            case ACT_RELU: v = v > 0.f ? v : 0.f; break;
-            case ACT_RELU6: v = v > 0.f ? (v < 6.f ? v : 6.f) : 0.f; break;
+            case ACT_RELU: v = (v > 0.f || v != v) ? v : 0.f; break;
+            case ACT_RELU6: v = (v > 0.f || v != v) ? (v < 6.f || v != v ? v : 6.f) : 0.f; break;
             case ACT_SIGMOID: v = 1.f / (1.f + expf(-v)); break;
             case ACT_ELU: v = v > 0.f ? v : expm1f(v); break;
-            case ACT_LEAKYRELU: v = v > 0.f ? v : a * v; break;
+            case ACT_LEAKYRELU: v = v > 0.f ? v : a * v; break; /* NaN: a * NaN = NaN */
             default: break;
           }
           row[c] = v;

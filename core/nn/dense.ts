@@ -95,8 +95,15 @@ function forward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, act: Activation, fuse
   const fusedAct = FUSABLE[act];
   // The stock wasm fused kernel only takes a rank-1 bias and is slow batched; ensembles go unfused there.
   const canFuse = fusedAct !== undefined && (w.rank === 2 || !slowMatMulPath()) && (fuseBias || !slowMatMulPath());
+  if (canFuse && nativeGemmActive()) {
+    // Straight to the (native) kernel: tf.fused.matMul would add three reshapes and, under a gradient
+    // tape, split into matmul + add + activation again. Gradients come from our own gradFunc.
+    return tf.engine().runKernel('_FusedMatMul', { a: x, b: w, bias: b }, {
+      transposeA: false, transposeB: false, activation: fusedAct, leakyreluAlpha: LEAKY_ALPHA,
+    }) as tf.Tensor;
+  }
   if (canFuse) {
-    return tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: fusedAct });
+    return tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: fusedAct, leakyreluAlpha: LEAKY_ALPHA });
   }
   return applyActivation(tf.add(bmm(x, w), b), act);
 }
@@ -132,13 +139,18 @@ function denseFn(act: Activation, inputGrad: boolean, sharedInput: boolean, fuse
   const key = `${act}|${inputGrad}|${sharedInput}|${fuseBias}|${paramGrad}`;
   const hit = cache.get(key);
   if (hit) return hit;
+  // tfjs disposes a forward pass's intermediates before backprop, so x and y must go through save()
+  // (which clones through an Identity kernel). A weight that is a Variable survives any tidy, so it is
+  // read from this closure instead: one kernel dispatch less per layer.
   const fn = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const y = forward(x, w, b, act, fuseBias);
-    save([x, w, y]);
+    const wIsVariable = w instanceof tf.Variable;
+    save(wIsVariable ? [x, y] : [x, y, w]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws, ys] = saved;
+        const [xs, ys] = saved;
+        const ws = wIsVariable ? w : saved[2];
         const g = activationGrad(dy, ys, act);
         let dx: tf.Tensor;
         if (!inputGrad) dx = tf.zerosLike(xs);

@@ -147,3 +147,18 @@ for (const path of ['wasm', 'native'] as const) {
     });
   });
 }
+
+describe('NaN propagation', () => {
+  it('a NaN input stays NaN through the fused relu kernels (never silently 0)', () => {
+    for (const path of ['wasm', 'native'] as const) {
+      if (path === 'native') {
+        if (!nativeAvailable) continue;
+        installNativeGemm();
+      } else uninstallNativeGemm();
+      const out = tf.tidy(() =>
+        tf.fused.matMul({ a: tf.tensor2d([[NaN, 1]]), b: tf.tensor2d([[1, -1], [1, -1]]), bias: tf.tensor1d([0, 0]), activation: 'relu' }).dataSync(),
+      );
+      expect(Number.isNaN(out[0]) && Number.isNaN(out[1]), path).toBe(true);
+    }
+  });
+});
