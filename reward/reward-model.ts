@@ -179,22 +179,33 @@ export class RewardModel {
     if (x.length !== E * P * 2 * L * d) throw new Error(`stepOnWindows: x has ${x.length} values, expected ${E}*${P}*2*${L}*${d}`);
     if (target.length !== E * P || weight.length !== E * P) throw new Error(`stepOnWindows: target and weight need ${E * P} values`);
     let logitsT: tf.Tensor | null = null;
-    const loss = optimizerStep(
-      this.optimizer,
-      () => {
-        const r = this.net.apply(tf.tensor3d(x, [E, P * 2 * L, d])); // [E, P*2*L, 1]
-        const ret = tf.sum(tf.reshape(r, [E, P, 2, L]), 3); // [E, P, 2]
-        const [ra, rb] = tf.split(ret, 2, 2);
-        const z = tf.reshape(tf.sub(ra, rb), [E, P]);
-        logitsT = tf.keep(z);
-        const y = tf.tensor2d(target, [E, P]);
-        // CE with logits: -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
-        const ce = tf.sub(tf.softplus(z), tf.mul(y, z));
-        return tf.sum(tf.mul(ce, tf.tensor2d(weight, [E, P]))) as tf.Scalar;
-      },
-      this.net.variables,
-      { name: 'reward model loss' },
-    );
+    // Inputs live outside the loss function: the dense layers' gradients may read their inputs after
+    // the forward pass's scope has ended, so they must not be tensors that scope owns.
+    const xT = tf.tensor3d(x, [E, P * 2 * L, d]);
+    const yT = tf.tensor2d(target, [E, P]);
+    const wT = tf.tensor2d(weight, [E, P]);
+    let loss: number;
+    try {
+      loss = optimizerStep(
+        this.optimizer,
+        () => {
+          const r = this.net.apply(xT); // [E, P*2*L, 1]
+          const ret = tf.sum(tf.reshape(r, [E, P, 2, L]), 3); // [E, P, 2]
+          const [ra, rb] = tf.split(ret, 2, 2);
+          const z = tf.reshape(tf.sub(ra, rb), [E, P]);
+          logitsT = tf.keep(z);
+          // CE with logits: -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
+          const ce = tf.sub(tf.softplus(z), tf.mul(yT, z));
+          return tf.sum(tf.mul(ce, wT)) as tf.Scalar;
+        },
+        this.net.variables,
+        { name: 'reward model loss' },
+      );
+    } finally {
+      xT.dispose();
+      yT.dispose();
+      wT.dispose();
+    }
     const lt = logitsT as tf.Tensor | null;
     const logits = lt ? (lt.dataSync() as Float32Array).slice() : new Float32Array(E * P);
     lt?.dispose();
@@ -457,10 +468,14 @@ export class RewardModel {
           }
         }
         let predicted: Int32Array | null = null;
-        const loss = optimizerStep(
+        const xT = tf.tensor3d(x, [E, B * L, d]); // outside the loss function, as in stepOnWindows
+        const clsT = tf.tensor2d(cls, [E, B], 'int32');
+        let loss: number;
+        try {
+          loss = optimizerStep(
           this.optimizer,
           () => {
-            const ret = tf.sum(tf.reshape(this.net.apply(tf.tensor3d(x, [E, B * L, d])), [E, B, L]), 2); // [E, B]
+            const ret = tf.sum(tf.reshape(this.net.apply(xT), [E, B, L]), 2); // [E, B]
             const lo = tf.min(ret, 1, true);
             const hi = tf.max(ret, 1, true);
             const rn = tf.div(tf.sub(ret, lo), tf.add(tf.sub(hi, lo), 1e-6));
@@ -473,13 +488,17 @@ export class RewardModel {
             const logits = tf.mul(-k, tf.mul(lower, upper)); // [E, B, C]
             const logp = tf.logSoftmax(logits, 2);
             predicted = (tf.argMax(logits, 2).dataSync() as Int32Array).slice();
-            const onehot = tf.oneHot(tf.tensor2d(cls, [E, B], 'int32'), C);
+            const onehot = tf.oneHot(clsT, C);
             // Mean over the batch per member, summed over members (as the preference loss).
             return tf.div(tf.neg(tf.sum(tf.mul(onehot, logp))), B) as tf.Scalar;
           },
           this.net.variables,
           { name: 'rating loss' },
-        );
+          );
+        } finally {
+          xT.dispose();
+          clsT.dispose();
+        }
         const pred = predicted as Int32Array | null;
         if (pred) for (let i = 0; i < E * B; i++) if (pred[i] === cls[i]) correct++;
         count += E * B;
