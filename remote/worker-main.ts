@@ -5,6 +5,7 @@
  * The worker lives only as long as its parent: when the IPC channel closes (parent exited, was killed
  * with SIGKILL, or crashed) it exits at once, so no worker outlives the process that started it.
  */
+import { rmSync } from 'node:fs';
 import { EnvServer } from './env-server.js';
 
 interface WorkerConfig {
@@ -20,14 +21,22 @@ if (!process.send) {
   process.exit(2);
 }
 
-process.on('disconnect', () => process.exit(0));
+const cfg = JSON.parse(process.env.PBRL_WORKER_CONFIG ?? '{}') as WorkerConfig;
+
+/** Leaves no socket file behind when the parent could not clean up (it was SIGKILLed). */
+function exitOrphaned(): never {
+  try {
+    if (cfg.endpoint?.startsWith('ipc://')) rmSync(cfg.endpoint.slice('ipc://'.length), { force: true });
+  } finally {
+    process.exit(0);
+  }
+}
+process.on('disconnect', exitOrphaned);
 // Second line of defence, should the channel's close go unnoticed: a re-parented worker is an orphan.
 const parentPid = process.ppid;
 setInterval(() => {
-  if (process.ppid !== parentPid) process.exit(0);
+  if (process.ppid !== parentPid) exitOrphaned();
 }, 1000).unref();
-
-const cfg = JSON.parse(process.env.PBRL_WORKER_CONFIG ?? '{}') as WorkerConfig;
 try {
   const server = new EnvServer({
     task: cfg.task,

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { isAlive, waitUntil } from './helpers.js';
 
@@ -68,5 +70,8 @@ describe('no orphan workers', () => {
     // The wait is generous because this 2-core machine is shared; a leak would never end.
     await waitUntil(() => workers.every((w) => !isAlive(w.pid)), 30_000);
     expect(workers.filter((w) => isAlive(w.pid))).toEqual([]);
+    // Nor their ipc socket files (the SIGKILLed parent's workers remove their own).
+    const leftovers = readdirSync(tmpdir()).filter((f) => all.some((p) => f.startsWith(`pbrl-${p.info.pid}-`)));
+    expect(leftovers).toEqual([]);
   });
 });
