@@ -18,6 +18,7 @@ interface NativeAddon {
   ): void;
   setThreads(n: number): void;
   adam(heap: ArrayBuffer, table: Float64Array, lr: number, beta1: number, beta2: number, eps: number, t: number): void;
+  lerp(heap: ArrayBuffer, table: Float64Array, tau: number): void;
   info(): { config: string; threads: number; core: string };
 }
 
@@ -299,5 +300,25 @@ export function nativeAdamStep(
     table[5 * k + 4] = e.w.size;
   }
   addon.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, table, lr, beta1, beta2, eps, t);
+  return true;
+}
+
+/**
+ * dst <- (1 - tau) dst + tau src for each pair, in place, natively (Polyak averaging of target
+ * networks). Returns false, changing nothing, where it does not apply (see nativeAdamStep).
+ */
+export function nativeLerp(pairs: { dst: tf.Tensor; src: tf.Tensor }[], tau: number): boolean {
+  if (!nativeGemmActive() || !addon) return false;
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  const table = new Float64Array(pairs.length * 3);
+  for (let k = 0; k < pairs.length; k++) {
+    const d = backend.dataIdMap.get(pairs[k].dst.dataId);
+    const s = backend.dataIdMap.get(pairs[k].src.dataId);
+    if (!d || !s || d.refCount !== 1 || pairs[k].dst.size !== pairs[k].src.size || pairs[k].dst.dtype !== 'float32') return false;
+    table[3 * k] = d.memoryOffset;
+    table[3 * k + 1] = s.memoryOffset;
+    table[3 * k + 2] = pairs[k].dst.size;
+  }
+  addon.lerp(backend.wasm.HEAPU8.buffer as ArrayBuffer, table, tau);
   return true;
 }

@@ -192,6 +192,45 @@ static napi_value AdamStep(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * lerp(heap, table: Float64Array [dstOff, srcOff, n] per tensor, tau): dst = (1 - tau) dst + tau src,
+ * in place. Target networks' Polyak averaging in one call instead of three kernels per variable.
+ */
+static napi_value Lerp(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data;
+  size_t byte_len;
+  napi_typedarray_type ttype;
+  size_t tlen;
+  void *tdata;
+  double tau;
+  if (argc < 3 || napi_get_arraybuffer_info(env, argv[0], &data, &byte_len) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &ttype, &tlen, &tdata, NULL, NULL) != napi_ok || ttype != napi_float64_array ||
+      tlen % 3 != 0 || napi_get_value_double(env, argv[2], &tau) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pbrl native lerp: expected (heap, Float64Array of 3 per tensor, tau)");
+    return NULL;
+  }
+  const double *tab = (const double *)tdata;
+  for (size_t k = 0; k < tlen; k += 3) {
+    int64_t n = (int64_t)tab[k + 2];
+    if ((int64_t)tab[k] < 0 || (int64_t)tab[k + 1] < 0 || n < 0 || (int64_t)tab[k] + n * 4 > (int64_t)byte_len ||
+        (int64_t)tab[k + 1] + n * 4 > (int64_t)byte_len) {
+      napi_throw_range_error(env, NULL, "pbrl native lerp: operand outside the wasm heap");
+      return NULL;
+    }
+  }
+  const float t = (float)tau, keep = (float)(1.0 - tau);
+  for (size_t k = 0; k < tlen; k += 3) {
+    float *dst = (float *)((uint8_t *)data + (int64_t)tab[k]);
+    const float *src = (const float *)((uint8_t *)data + (int64_t)tab[k + 1]);
+    int64_t n = (int64_t)tab[k + 2];
+    for (int64_t i = 0; i < n; i++) dst[i] = keep * dst[i] + t * src[i];
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -222,6 +261,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, AdamStep, NULL, NULL, NULL, napi_default, NULL},
+      {"lerp", NULL, Lerp, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import { Activation, assertActivation, dense, ensembleDense, slowMatMulPath } from './dense.js';
 import { InitName, initWeights } from './init.js';
+import { nativeLerp } from '../native-gemm.js';
 
 export interface MLPConfig {
   inputDim: number;
@@ -93,6 +94,7 @@ abstract class Network {
   polyakUpdate(other: Network, tau: number): void {
     if (!(tau >= 0 && tau <= 1)) throw new Error(`polyakUpdate: tau must be in [0, 1], got ${tau}`);
     this.checkSameShape(other);
+    if (nativeLerp(this.variables.map((v, i) => ({ dst: v, src: other.variables[i] })), tau)) return;
     tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.add(tf.mul(other.variables[i], tau), tf.mul(v, 1 - tau)))));
   }
 

@@ -295,3 +295,23 @@ describe('input-only gradients', () => {
     }
   });
 });
+
+describe.each(paths)('Polyak averaging on the %s path', (path) => {
+  it('target <- tau * online + (1 - tau) * target, for single and ensemble networks', () => {
+    if (!usePath(path)) return;
+    for (const make of [
+      (seed: number) => new MLP({ inputDim: 3, hiddenDims: [5], outputDim: 2, seed }),
+      (seed: number) => new EnsembleMLP({ inputDim: 3, hiddenDims: [5], outputDim: 1, members: 2, seed }),
+    ]) {
+      const online = make(1);
+      const target = make(2);
+      const t0 = target.getWeights();
+      const o = online.getWeights();
+      target.polyakUpdate(online, 0.3);
+      target.getWeights().forEach((w, i) => w.forEach((v, j) => expect(v).toBeCloseTo(0.7 * t0[i][j] + 0.3 * o[i][j], 6)));
+      expect(online.getWeights()).toEqual(o);
+      online.dispose();
+      target.dispose();
+    }
+  });
+});
