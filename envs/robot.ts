@@ -5,8 +5,9 @@
  * - the palm is a dynamic body tied to the anchor by a generic joint whose three linear axes are
  *   force-based position motors (bounded force, ~2.6 mm tracking lag at full speed): unlike a
  *   kinematic hand it cannot tear finger joints apart when driven into the table or a joint limit;
- * - two fingers on prismatic joints along world y (Meta-World's closing axis), force-based motors
- *   driven past the closed limit so a held object is squeezed with a bounded force.
+ * - two fingers on prismatic joints along world y (Meta-World's closing axis): a position servo
+ *   holds them open; closing is a speed-limited, force-capped velocity motor, so a held object is
+ *   squeezed with a bounded force (see setGripper).
  * Rotations are locked: Meta-World resets the mocap orientation to "pointing down" every step.
  */
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
@@ -16,7 +17,11 @@ import { clamp, type Vec3 } from './vec.js';
 
 type RigidBody = RAPIER_NS.RigidBody;
 
-/** Palm-to-pad-centre drop along z. Meta-World's experts grasp with the hand ~5 cm above the object centre, so the pads hang well below the hand origin. */
+/**
+ * Palm-to-pad-centre drop along z. Meta-World's experts grasp with the hand 3-5 cm above the object
+ * centre, so the pads hang below the hand origin; their bottoms clear the table by 2 mm with the
+ * hand at its 5 cm floor.
+ */
 export const FINGER_DROP = 0.028;
 /** Finger pad half extents (x: width, y: thickness along the closing axis, z: height). */
 export const FINGER_HALF: Vec3 = [0.035, 0.006, 0.02];

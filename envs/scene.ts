@@ -181,22 +181,6 @@ export class Scene {
     this.world.step();
   }
 
-  /** Writes position + quaternion (x, y, z, w) of every body into `out` starting at `offset`. */
-  writePoses(out: Float32Array, offset: number): void {
-    let k = offset;
-    for (const b of this.bodies) {
-      const t = b.translation();
-      const r = b.rotation();
-      out[k++] = t.x;
-      out[k++] = t.y;
-      out[k++] = t.z;
-      out[k++] = r.x;
-      out[k++] = r.y;
-      out[k++] = r.z;
-      out[k++] = r.w;
-    }
-  }
-
   geometry(task: string): SceneGeometry {
     return { task, up: 'z', units: 'm', bodies: [...this.bodyNames], visuals: this.visuals.map((v) => ({ ...v })) };
   }

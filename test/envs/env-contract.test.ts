@@ -27,6 +27,20 @@ describe.each(taskNames())('%s', (name) => {
     env.close();
   });
 
+  it('describes its scene as plain JSON: every visual rides on a recorded body', () => {
+    const env = getTask(name).create();
+    env.reset({ seed: 4 });
+    const g = env.geometry();
+    expect(JSON.parse(JSON.stringify(g))).toEqual(g);
+    expect(g.bodies).toEqual(env.poseBodyNames());
+    expect(g.visuals.length).toBeGreaterThan(4);
+    for (const v of g.visuals) expect(g.bodies).toContain(v.body);
+    const poses = new Float32Array(g.bodies.length * 7);
+    expect(env.writePoses(poses)).toBe(poses.length);
+    expect(poses.every(Number.isFinite)).toBe(true);
+    env.close();
+  });
+
   it('hides the goal when goalObservable is false', () => {
     const env = getTask(name).create({ goalObservable: false });
     const { obs } = env.reset({ seed: 1 });
