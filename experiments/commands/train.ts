@@ -11,6 +11,8 @@ import { makeEnv } from '../../envs/registry.js';
 import { runOnline } from '../online-runner.js';
 import { RunDir } from '../run-files.js';
 import { parseTrainConfig, TrainConfig } from '../train-config.js';
+// Offline algorithms (bc, pbc, iql, cpl, ipl) have their own runner and config: experiments/offline-runner.ts.
+import { isOfflineAlgo, runOfflineTraining } from '../offline-runner.js';
 
 interface TrainOpts {
   algo: string;
@@ -29,6 +31,7 @@ interface TrainOpts {
   maxPathLength?: string;
   checkpointEvery?: string;
   progress: boolean;
+  dataset?: string;
 }
 
 function num(name: string, v: string | undefined): number | undefined {
@@ -76,8 +79,10 @@ export function register(program: Command): void {
     .option('--max-path-length <n>', 'episode length (default 500)')
     .option('--checkpoint-every <n>', 'checkpoint every n env steps, at the next episode end (default 10000)')
     .option('--no-progress', 'no progress output')
+    .option('--dataset <file>', 'offline preference dataset (pbrl dataset make) for --algo bc|pbc|iql|cpl|ipl')
     .addHelpText('after', '\nExample:\n  pbrl train --algo sac --task reach --steps 100000 --seed 0 --out runs/sac-reach\n  pbrl train --out runs/sac-reach --resume')
     .action(async (opts: TrainOpts) => {
+      if (isOfflineAlgo(opts.algo)) return runOfflineTraining(opts);
       const run = new RunDir(opts.out, false); // created once the config is valid
       let cfg: TrainConfig;
       if (opts.resume) {

@@ -1,0 +1,135 @@
+/**
+ * Contrastive Preference Learning (Hejna et al., ICLR 2024; reference/pbrl.md §4.2): the policy is
+ * fitted to preferences directly, with no reward model and no RL. Under the regret preference model
+ * with A*(s,a) = alpha log pi*(a|s), a segment's score is S = sum_t alpha log pi(a_t|s_t) (undiscounted,
+ * as in the reference code), and the loss is
+ *   L = -log( e^S+ / (e^S+ + e^(lambda S-)) ),
+ * with the conservative bias lambda < 1 raising the preferred segment more than it lowers the other.
+ * State-based Meta-World uses the deterministic actor, log pi(a|s) := -||mu(s) - a||^2.
+ *
+ * Schedule: the first bcSteps updates are pure BC on all segment actions; then the optimizer and its
+ * warm-up are re-initialised and the loss becomes CPL + bcCoeff * BC.
+ *
+ * Defaults are the CPL (state) config: alpha 0.1, lambda 0.5, bcCoeff 0, bcSteps 200k, Adam 1e-4 with
+ * 10k warm-up, actor 512 x 512 tanh. Departure: no dropout (our MLP has none).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { MLP } from '../../core/nn/mlp.js';
+import { Adam, adam, optimizerStep } from '../../core/nn/optim.js';
+import { Rng } from '../../core/rng.js';
+import type { Agent, AgentState } from '../agent.js';
+import type { Batch } from '../replay-buffer.js';
+import { weightedBcLoss } from './bc.js';
+import { actorAct, checkAlgo, cplLoss, loadOptimizers, makeActor, parseConfig, saveOptimizers, setLearningRate, squaredErrorLogLik, warmupLr } from './common.js';
+import { requirePairBatch } from './data.js';
+
+export const CplConfigSchema = z
+  .object({
+    hiddenDims: z.array(z.number().int().positive()).min(1).default([512, 512]),
+    lr: z.number().positive().default(1e-4),
+    warmupSteps: z.number().int().nonnegative().default(10_000),
+    /** Temperature alpha in A* = alpha log pi*. */
+    alpha: z.number().positive().default(0.1),
+    /** Conservative bias lambda in (0, 1]; 1 = the plain contrastive loss. */
+    contrastiveBias: z.number().gt(0).max(1).default(0.5),
+    /** Weight of the BC term added to the CPL loss (the "cpl_bc" variant: 1 with lambda = 1). */
+    bcCoeff: z.number().nonnegative().default(0),
+    /** Pure-BC updates before the CPL loss starts. */
+    bcSteps: z.number().int().nonnegative().default(200_000),
+  })
+  .strict();
+
+export type CplConfig = z.infer<typeof CplConfigSchema>;
+
+export class CPL implements Agent {
+  readonly name = 'cpl';
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly config: CplConfig;
+  readonly actor: MLP;
+  private opt: Adam;
+  /** 0 = BC pre-training, 1 = CPL (the optimizer was re-created at the switch). */
+  private phase = 0;
+  private rng: Rng;
+
+  constructor(obsDim: number, actDim: number, config: Partial<CplConfig> = {}, seed = 0) {
+    this.config = parseConfig(CplConfigSchema, config, 'CPL');
+    this.obsDim = obsDim;
+    this.actDim = actDim;
+    const rng = new Rng(seed);
+    this.actor = makeActor(obsDim, actDim, this.config.hiddenDims, rng.split('actor'));
+    this.opt = adam(this.config.lr);
+    this.rng = rng.split('updates');
+  }
+
+  act(obs: Float32Array, n: number, _deterministic: boolean): Float32Array {
+    return actorAct(this.actor, obs, n, this.obsDim, this.name);
+  }
+
+  update(batchIn: Batch, step: number): Record<string, number> {
+    const batch = requirePairBatch(batchIn, this.name);
+    const c = this.config;
+    const { pairs: P, segmentLength: L } = batch;
+    if (this.phase === 0 && step >= c.bcSteps) {
+      this.opt.dispose();
+      this.opt = adam(c.lr);
+      this.phase = 1;
+    }
+    const phaseStep = this.phase === 0 ? step : step - c.bcSteps;
+    setLearningRate(this.opt, warmupLr(c.lr, phaseStep, c.warmupSteps));
+    const metrics: Record<string, number> = {};
+    tf.tidy(() => {
+      const obs = tf.tensor2d(batch.obs, [batch.size, this.obsDim]);
+      const act = tf.tensor2d(batch.actions, [batch.size, this.actDim]);
+      const labels = tf.tensor1d(batch.labels);
+      const ones = tf.ones([batch.size]);
+      if (this.phase === 0) {
+        metrics.bc_loss = optimizerStep(this.opt, () => weightedBcLoss(this.actor.apply(obs), act, ones), this.actor.variables, { name: 'CPL BC pre-training loss' });
+        return;
+      }
+      let acc: tf.Tensor | null = null;
+      metrics.cpl_loss = optimizerStep(this.opt, () => {
+        const mu = this.actor.apply(obs);
+        const logp = squaredErrorLogLik(mu, act); // [2PL]
+        const scores = tf.mul(c.alpha, tf.sum(tf.reshape(logp, [P, 2, L]), 2)); // [P, 2]
+        const [sa, sb] = tf.split(scores, 2, 1).map((t) => tf.reshape(t, [P]));
+        // Accuracy on hard labels: does the preferred segment score higher?
+        acc = tf.keep(tf.mean(tf.cast(tf.equal(tf.greater(sa, sb), tf.greater(labels, 0.5)), 'float32')));
+        let loss = cplLoss(sa, sb, labels, c.contrastiveBias);
+        if (c.bcCoeff > 0) loss = tf.add(loss, tf.mul(c.bcCoeff, weightedBcLoss(mu, act, ones))) as tf.Scalar;
+        return loss;
+      }, this.actor.variables, { name: 'CPL loss' });
+      const a = acc as tf.Tensor | null;
+      if (a) {
+        metrics.cpl_accuracy = a.dataSync()[0];
+        a.dispose();
+      }
+    });
+    return metrics;
+  }
+
+  async saveState(): Promise<AgentState> {
+    return {
+      algo: this.name,
+      config: this.config,
+      networks: { actor: { weights: this.actor.getWeights().map((w) => Array.from(w)) } },
+      optimizers: await saveOptimizers({ actor: this.opt }),
+      scalars: { phase: this.phase },
+      rng: this.rng.getState(),
+    };
+  }
+
+  async loadState(state: AgentState): Promise<void> {
+    checkAlgo(state, this.name);
+    this.actor.setWeights(state.networks.actor.weights);
+    this.phase = state.scalars.phase ?? 0;
+    await loadOptimizers(state.optimizers, { actor: { opt: this.opt, vars: this.actor.variables } });
+    this.rng = Rng.fromState(state.rng as ReturnType<Rng['getState']>);
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+    this.opt.dispose();
+  }
+}

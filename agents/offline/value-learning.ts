@@ -1,0 +1,168 @@
+/**
+ * What P-IQL and IPL share (reference/pbrl.md §4.1, §4.3): twin Q heads as one 2-member ensemble with
+ * a Polyak-averaged target, a state value V fitted by IQL's expectile regression against the target
+ * heads' minimum, and a deterministic tanh actor extracted by advantage-weighted regression,
+ *   L_pi = mean( min(exp((Q_target(s,a) - V(s)) / beta), 100) * ||mu(s) - a||^2 )
+ * (the MSE form both reference codes use for a deterministic actor). The subclasses differ only in how
+ * the Q heads are trained: P-IQL regresses onto r_psi + gamma V(s'), IPL fits the preferences directly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { EnsembleMLP, MLP } from '../../core/nn/mlp.js';
+import { Adam, adam, optimizerStep } from '../../core/nn/optim.js';
+import { Rng } from '../../core/rng.js';
+import type { Agent, AgentState } from '../agent.js';
+import type { Batch } from '../replay-buffer.js';
+import { actorAct, awrWeights, checkAlgo, cosineLr, expectileLoss, loadOptimizers, makeActor, saveOptimizers, setLearningRate, squaredErrorLogLik } from './common.js';
+import { requirePairBatch, type PairBatch } from './data.js';
+
+/** Fields common to both value-based learners; each file gives its own defaults. */
+export const valueLearnerFields = {
+  hiddenDims: z.array(z.number().int().positive()).min(1),
+  lr: z.number().positive().default(3e-4),
+  discount: z.number().min(0).max(1).default(0.99),
+  /** Target-network Polyak rate, every update. */
+  tau: z.number().min(0).max(1).default(0.005),
+  expectile: z.number().gt(0).lt(1),
+  /** AWR temperature (divides the advantage): 1/3, i.e. inverse temperature 3. */
+  beta: z.number().positive().default(0.3333),
+  /** Upper clip of the AWR weight. */
+  clipScore: z.number().positive().default(100),
+  /** Cosine decay of the actor's learning rate over this many updates (0 = constant). */
+  actorCosineSteps: z.number().int().nonnegative(),
+};
+
+export interface ValueLearnerConfig {
+  hiddenDims: number[];
+  lr: number;
+  discount: number;
+  tau: number;
+  expectile: number;
+  beta: number;
+  clipScore: number;
+  actorCosineSteps: number;
+}
+
+export abstract class ValueLearner implements Agent {
+  abstract readonly name: string;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly actor: MLP;
+  readonly critic: EnsembleMLP;
+  readonly criticTarget: EnsembleMLP;
+  readonly value: MLP;
+  protected actorOpt: Adam;
+  protected criticOpt: Adam;
+  protected valueOpt: Adam;
+  protected rng: Rng;
+
+  constructor(obsDim: number, actDim: number, readonly base: ValueLearnerConfig, seed: number) {
+    this.obsDim = obsDim;
+    this.actDim = actDim;
+    const rng = new Rng(seed);
+    const c = base;
+    this.actor = makeActor(obsDim, actDim, c.hiddenDims, rng.split('actor'));
+    const critic = (r: Rng) => new EnsembleMLP({ inputDim: obsDim + actDim, hiddenDims: c.hiddenDims, outputDim: 1, members: 2, init: 'orthogonal', seed: r, name: 'critic' });
+    this.critic = critic(rng.split('critic'));
+    this.criticTarget = critic(rng.split('critic'));
+    this.criticTarget.copyFrom(this.critic);
+    this.value = new MLP({ inputDim: obsDim, hiddenDims: c.hiddenDims, outputDim: 1, init: 'orthogonal', seed: rng.split('value'), name: 'value' });
+    this.actorOpt = adam(c.lr);
+    this.criticOpt = adam(c.lr);
+    this.valueOpt = adam(c.lr);
+    this.rng = rng.split('updates');
+  }
+
+  act(obs: Float32Array, n: number, _deterministic: boolean): Float32Array {
+    return actorAct(this.actor, obs, n, this.obsDim, this.name);
+  }
+
+  /**
+   * Trains the Q heads on one batch; returns metrics. `nextV` is V(s') [B] from the value net just
+   * updated (no gradient), `sa` the [B, obs+act] inputs.
+   */
+  protected abstract criticStep(batch: PairBatch, sa: tf.Tensor2D, nextV: tf.Tensor1D, step: number): Record<string, number>;
+
+  /** Hook before the value step (P-IQL trains its reward model here). */
+  protected beforeUpdate(_batch: PairBatch, _step: number): Record<string, number> {
+    return {};
+  }
+
+  update(batchIn: Batch, step: number): Record<string, number> {
+    const batch = requirePairBatch(batchIn, this.name);
+    const c = this.base;
+    const B = batch.size;
+    const metrics = this.beforeUpdate(batch, step);
+    tf.tidy(() => {
+      const obs = tf.tensor2d(batch.obs, [B, this.obsDim]);
+      const act = tf.tensor2d(batch.actions, [B, this.actDim]);
+      const nextObs = tf.tensor2d(batch.nextObs, [B, this.obsDim]);
+      const sa = tf.concat([obs, act], 1) as tf.Tensor2D;
+      const targetQ = tf.reshape(tf.min(this.criticTarget.apply(sa), 0), [B]);
+
+      metrics.value_loss = optimizerStep(this.valueOpt, () =>
+        expectileLoss(tf.sub(targetQ, tf.reshape(this.value.apply(obs), [B])), c.expectile),
+      this.value.variables, { name: `${this.name} value loss` });
+
+      const nextV = tf.reshape(this.value.apply(nextObs), [B]) as tf.Tensor1D;
+      Object.assign(metrics, this.criticStep(batch, sa, nextV, step));
+
+      const adv = tf.sub(targetQ, tf.reshape(this.value.apply(obs), [B]));
+      const w = awrWeights(adv, c.beta, c.clipScore);
+      metrics.mean_advantage = tf.mean(adv).dataSync()[0];
+      setLearningRate(this.actorOpt, cosineLr(c.lr, step, c.actorCosineSteps));
+      metrics.actor_loss = optimizerStep(this.actorOpt, () =>
+        tf.mean(tf.mul(w, tf.neg(squaredErrorLogLik(this.actor.apply(obs), act)))) as tf.Scalar,
+      this.actor.variables, { name: `${this.name} actor loss` });
+    });
+    this.criticTarget.polyakUpdate(this.critic, c.tau);
+    return metrics;
+  }
+
+  /** Networks and optimizers beyond the common ones (P-IQL's reward model). */
+  protected extraState(): { networks: Record<string, MLP>; optimizers: Record<string, Adam> } {
+    return { networks: {}, optimizers: {} };
+  }
+
+  private parts() {
+    const extra = this.extraState();
+    const networks: Record<string, MLP | EnsembleMLP> = { actor: this.actor, critic: this.critic, criticTarget: this.criticTarget, value: this.value, ...extra.networks };
+    const optimizers: Record<string, { opt: Adam; vars: tf.Variable[] }> = {
+      actor: { opt: this.actorOpt, vars: this.actor.variables },
+      critic: { opt: this.criticOpt, vars: this.critic.variables },
+      value: { opt: this.valueOpt, vars: this.value.variables },
+    };
+    for (const [k, opt] of Object.entries(extra.optimizers)) optimizers[k] = { opt, vars: extra.networks[k].variables };
+    return { networks, optimizers };
+  }
+
+  async saveState(): Promise<AgentState> {
+    const { networks, optimizers } = this.parts();
+    return {
+      algo: this.name,
+      config: this.base,
+      networks: Object.fromEntries(Object.entries(networks).map(([k, n]) => [k, { weights: n.getWeights().map((w) => Array.from(w)) }])),
+      optimizers: await saveOptimizers(Object.fromEntries(Object.entries(optimizers).map(([k, o]) => [k, o.opt]))),
+      scalars: {},
+      rng: this.rng.getState(),
+    };
+  }
+
+  async loadState(state: AgentState): Promise<void> {
+    checkAlgo(state, this.name);
+    const { networks, optimizers } = this.parts();
+    for (const [k, n] of Object.entries(networks)) {
+      const s = state.networks[k];
+      if (!s) throw new Error(`checkpoint has no weights for ${this.name}'s ${k} network`);
+      n.setWeights(s.weights);
+    }
+    await loadOptimizers(state.optimizers, optimizers);
+    this.rng = Rng.fromState(state.rng as ReturnType<Rng['getState']>);
+  }
+
+  dispose(): void {
+    const { networks, optimizers } = this.parts();
+    Object.values(networks).forEach((n) => n.dispose());
+    Object.values(optimizers).forEach((o) => o.opt.dispose());
+  }
+}
