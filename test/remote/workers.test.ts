@@ -73,10 +73,10 @@ describe('RolloutWorkers', () => {
 
   it('overlaps stepping with work done before awaiting the step', async () => {
     // Enough envs in one worker that a step takes measurable time.
-    const big = await RolloutWorkers.start({ task: 'push', numEnvs: 48, workers: 1, seed: 0 });
+    const big = await RolloutWorkers.start({ task: 'push', numEnvs: 24, workers: 1, seed: 0 });
     try {
       await big.reset();
-      const actions = new Float32Array(48 * 4);
+      const actions = new Float32Array(24 * 4);
       const plain: number[] = [];
       for (let k = 0; k < 6; k++) {
         const t0 = performance.now();
