@@ -91,11 +91,19 @@ export async function exportClips(opts: ClipOptions): Promise<ClipStats> {
       const spawnError = once(ff, 'spawn').then(() => null, (e: Error) => e);
       if (await spawnError) throw new Error(`could not start ffmpeg: ${(await spawnError)!.message} (install Debian's ffmpeg or set FFMPEG)`);
       const closed = once(ff, 'close');
-      for (let f = 0; f < n; f += BATCH) {
-        const urls: string[] = await page.evaluate(([s, c]) => (window as any).pbrlRender.frames(s, c), [f, Math.min(BATCH, n - f)] as const);
-        for (const u of urls) {
-          if (!ff.stdin!.write(Buffer.from(u.slice(u.indexOf(',') + 1), 'base64'))) await once(ff.stdin!, 'drain');
+      try {
+        for (let f = 0; f < n; f += BATCH) {
+          const urls: string[] = await page.evaluate(([s, c]) => (window as any).pbrlRender.frames(s, c), [f, Math.min(BATCH, n - f)] as const);
+          for (const u of urls) {
+            if (!ff.stdin!.write(Buffer.from(u.slice(u.indexOf(',') + 1), 'base64'))) await once(ff.stdin!, 'drain');
+          }
         }
+      } catch (e) {
+        // The page or ffmpeg died mid-clip: stop the encoder and drop the partial file.
+        ff.kill('SIGKILL');
+        await closed.catch(() => {});
+        rmSync(tmp, { force: true });
+        throw new Error(`rendering ${file} failed: ${(e as Error).message}${stderr ? ` (ffmpeg: ${stderr.trim()})` : ''}`);
       }
       ff.stdin!.end();
       const [code] = await closed;

@@ -56,7 +56,11 @@ export async function buildServer(opts: ViewerServerOptions): Promise<FastifyIns
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err instanceof LabelConflictError) return reply.status(err.status).send({ error: err.message });
-    if (err.validation) return reply.status(400).send({ error: `bad request: ${err.message}` });
+    if (err.validation) {
+      // Name the allowed values too, so "must be equal to one of the allowed values" is actionable.
+      const allowed = err.validation.map((v) => (v.params as { allowedValues?: unknown[] }).allowedValues).find(Boolean);
+      return reply.status(400).send({ error: `bad request: ${err.message}${allowed ? ` (${allowed.join(', ')})` : ''}` });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error(err);
     return reply.status(status).send({ error: err.message });
