@@ -7,3 +7,4 @@ export * from './feedback.js';
 export * from './teachers/index.js';
 export * from './query/index.js';
 export * from './config.js';
+export * from './label-queue.js';

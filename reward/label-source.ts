@@ -12,8 +12,8 @@ import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSyn
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { PreferenceLabel, RatingLabel } from '../core/types.js';
-import type { SegmentPair } from './segments.js';
-import { labelPairs, type Teacher } from './teachers/teacher.js';
+import type { RewardSegment, SegmentPair } from './segments.js';
+import { labelPairs, rateSegments, type RatingTeacher, type Teacher } from './teachers/teacher.js';
 
 export interface LabelSource {
   /** Who answers (teacher spec, file path, "labeling-page"). */
@@ -31,6 +31,24 @@ export class TeacherLabelSource implements LabelSource {
 
   async label(pairs: readonly SegmentPair[]): Promise<PreferenceLabel[]> {
     return labelPairs(this.teacher, pairs);
+  }
+}
+
+/** Ratings of single segments (rating-based RL): a rating teacher, a file, or a person. */
+export interface RatingSource {
+  readonly name: string;
+  rate(segments: readonly RewardSegment[]): Promise<RatingLabel[]>;
+}
+
+export class TeacherRatingSource implements RatingSource {
+  constructor(readonly teacher: RatingTeacher) {}
+
+  get name(): string {
+    return this.teacher.spec;
+  }
+
+  async rate(segments: readonly RewardSegment[]): Promise<RatingLabel[]> {
+    return rateSegments(this.teacher, segments);
   }
 }
 

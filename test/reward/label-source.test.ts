@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { Rng } from '../../core/rng.js';
 import type { PreferenceLabel } from '../../core/types.js';
 import {
-  appendLabels, LabelFileSource, readLabelFile, RecordingLabelSource, TeacherLabelSource,
+  appendLabels, LabelFileSource, readLabelFile, RecordingLabelSource, TeacherLabelSource, TeacherRatingSource,
 } from '../../reward/label-source.js';
+import { resolveRatings } from '../../reward/preference-dataset.js';
+import { ReturnRatingTeacher } from '../../reward/teachers/index.js';
 import { PreferenceDataset } from '../../reward/preference-dataset.js';
 import { SegmentSampler } from '../../reward/segments.js';
 import { parseTeacher } from '../../reward/teachers/index.js';
@@ -89,6 +91,16 @@ describe('label sources feed the same dataset', () => {
     appendLabels(path, [{ a: b.id, b: a.id, label: 0.5, teacher: 'alice' }]);
     src.reload();
     expect((await src.label([[a, b]]))[0].label).toBe(0.5);
+  });
+
+  it('ratings go through a file and back to rated segments', async () => {
+    const path = join(tmp(), 'ratings.jsonl');
+    const segs = pairs.map(([a]) => a);
+    const ratings = await new TeacherRatingSource(new ReturnRatingTeacher({ classes: 3, lo: -10, hi: 10 })).rate(segs);
+    appendLabels(path, ratings);
+    const rated = resolveRatings(readLabelFile(path).ratings, segments);
+    expect(rated.map((r) => [r.segment.id, r.rating, r.classes])).toEqual(ratings.map((r) => [r.segment, r.rating, 3]));
+    expect(() => resolveRatings([{ segment: 'ghost', rating: 0, classes: 3, teacher: 't' }], segments)).toThrow(/segment "ghost" is not among the known segments/);
   });
 
   it('labels naming unknown segments are rejected before anything is added', () => {
