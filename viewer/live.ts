@@ -146,6 +146,9 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
     } finally {
       // Retire the pool: the page stops offering its pairs and shows "waiting" until the next request.
       active.splice(active.indexOf(pool), 1);
+      // Forget segments no open pool shows any more, so a long training run does not pile them up.
+      const inUse = new Set(active.flatMap((p) => store.queries(p).flatMap((q) => [q.a, q.b ?? ''])));
+      for (const p of pairs) for (const id of [p.a.id, p.b.id]) if (!inUse.has(id)) source.delete(id);
     }
     const answered = store.answers(pool);
     const out: PreferenceLabel[] = [];

@@ -110,6 +110,9 @@ export class MemorySegmentSource implements SegmentSource {
   add(seg: Segment): void {
     this.segments.set(seg.id, seg);
   }
+  delete(id: string): void {
+    this.segments.delete(id);
+  }
   addGeometry(task: string, g: SceneGeometry): void {
     this.geoms.set(task, g);
   }
