@@ -42,7 +42,8 @@ export function bradleyTerryLoss(returnA: tf.Tensor, returnB: tf.Tensor, labels:
 /** IQL's expectile regression: mean of |tau - 1(u < 0)| u^2 with u = target - prediction. */
 export function expectileLoss(u: tf.Tensor, expectile: number): tf.Scalar {
   return tf.tidy(() => {
-    const weight = tf.where(tf.less(u, 0), tf.fill(u.shape, 1 - expectile), tf.fill(u.shape, expectile));
+    // 1(u < 0) as step(-u): comparison ops have no gradient in tfjs and would break the tape.
+    const weight = tf.add(expectile, tf.mul(1 - 2 * expectile, tf.step(tf.neg(u))));
     return tf.mean(tf.mul(weight, tf.square(u))) as tf.Scalar;
   });
 }
