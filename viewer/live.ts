@@ -10,6 +10,7 @@ import type { SceneGeometry } from '../envs/geometry.js';
 import { LabelStore } from './label-store.js';
 import { MemorySegmentSource } from './run-data.js';
 import { buildServer, listen } from './server.js';
+import type { LabelSource } from '../reward/label-source.js';
 
 export interface LabelServerOptions {
   /** SQLite file the labels are written to (created if missing). */
@@ -61,6 +62,11 @@ export interface LabelServer {
    * what was answered plus the fallback for the rest.
    */
   requestLabels(pairs: { a: Segment; b: Segment }[], opts?: RequestLabelsOptions): Promise<PreferenceLabel[]>;
+  /**
+   * The same, as reward/'s LabelSource (exactly one label per pair, in order: the first person's
+   * answer, or the fallback's), so a trainer can swap a scripted teacher for people unchanged.
+   */
+  labelSource(opts?: Omit<RequestLabelsOptions, 'fallback'> & { fallback?: Exclude<LabelFallback, 'drop'> }): LabelSource;
   close(): Promise<void>;
 }
 
@@ -97,7 +103,8 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
   }
   const teacher = opts.teacherName ?? 'anonymous';
 
-  async function requestLabels(pairs: { a: Segment; b: Segment }[], ro: RequestLabelsOptions = {}): Promise<PreferenceLabel[]> {
+  /** Labels grouped per pair (several when labelsPerPair > 1, none for a dropped pair). */
+  async function collect(pairs: { a: Segment; b: Segment }[], ro: RequestLabelsOptions): Promise<PreferenceLabel[][]> {
     if (pairs.length === 0) return [];
     for (const [task, g] of Object.entries(ro.geometry ?? {})) source.addGeometry(task, g);
     pairs.forEach((p, i) => {
@@ -151,22 +158,24 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
       for (const p of pairs) for (const id of [p.a.id, p.b.id]) if (!inUse.has(id)) source.delete(id);
     }
     const answered = store.answers(pool);
-    const out: PreferenceLabel[] = [];
+    const out: PreferenceLabel[][] = [];
     const fallback = ro.fallback ?? 'skip';
     for (const [i, p] of pairs.entries()) {
       const mine = answered.filter((r) => r.query === queryIds[i]);
       if (mine.length > 0) {
-        for (const r of mine) {
-          out.push({ a: p.a.id, b: p.b.id, label: r.skipped ? null : (r.label as 1 | 0 | 0.5), teacher: r.teacher, time: r.time, ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}) });
-        }
+        out.push(mine.map((r) => ({ a: p.a.id, b: p.b.id, label: r.skipped ? null : (r.label as 1 | 0 | 0.5), teacher: r.teacher, time: r.time, ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}) })));
       } else if (fallback === 'skip') {
-        out.push({ a: p.a.id, b: p.b.id, label: null, teacher: ro.fallbackTeacher ?? 'fallback:skip', time: Date.now() });
-      } else if (fallback !== 'drop') {
-        out.push({ a: p.a.id, b: p.b.id, label: await fallback(p), teacher: ro.fallbackTeacher ?? 'fallback:function', time: Date.now() });
+        out.push([{ a: p.a.id, b: p.b.id, label: null, teacher: ro.fallbackTeacher ?? 'fallback:skip', time: Date.now() }]);
+      } else if (fallback === 'drop') {
+        out.push([]);
+      } else {
+        out.push([{ a: p.a.id, b: p.b.id, label: await fallback(p), teacher: ro.fallbackTeacher ?? 'fallback:function', time: Date.now() }]);
       }
     }
     return out;
   }
+
+  const requestLabels = async (pairs: { a: Segment; b: Segment }[], ro: RequestLabelsOptions = {}) => (await collect(pairs, ro)).flat();
 
   return {
     url: `${baseUrl}/label?teacher=${encodeURIComponent(teacher)}`,
@@ -175,6 +184,10 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
     app,
     addGeometry: (task, g) => source.addGeometry(task, g),
     requestLabels,
+    labelSource: (lo = {}) => ({
+      name: 'labeling-page',
+      label: async (pairs) => (await collect(pairs.map(([a, b]) => ({ a, b })), lo)).map((labels) => labels[0]),
+    }),
     async close() {
       for (const w of waiters) w();
       await app.close();

@@ -178,6 +178,11 @@ describe('live labeling (startLabelServer)', () => {
       const scripted = await server.requestLabels(pairs.slice(0, 1), { timeoutMs: 100, fallback: () => 0.5, fallbackTeacher: 'scripted' });
       expect(scripted).toEqual([expect.objectContaining({ label: 0.5, teacher: 'scripted' })]);
       await expect(server.requestLabels([{ a: pairs[0].a, b: pairs[0].a }])).rejects.toThrow(/both sides/);
+      // As reward/'s LabelSource: exactly one label per pair, in order.
+      const asSource = server.labelSource({ timeoutMs: 100, fallback: () => 1, fallbackTeacher: 'oracle' });
+      expect(asSource.name).toBe('labeling-page');
+      const viaSource = await asSource.label(pairs.map((p) => [p.a, p.b]));
+      expect(viaSource.map((l) => [l.a, l.b, l.label, l.teacher])).toEqual(pairs.map((p) => [p.a.id, p.b.id, 1, 'oracle']));
       // The people's answers are in the store too, for export.
       expect(server.store.preferences().filter((l) => l.teacher === 'dana')).toHaveLength(3);
     } finally {
