@@ -3,7 +3,8 @@
  * the segment with the larger sum of optimal advantages, sum_t r_t + V*(s_H) - V*(s_0), i.e. the
  * lower regret. It cannot know V* itself: the caller passes `valueFn`, a V*(obs) estimate — for our
  * tasks, the Monte-Carlo return of the scripted expert started from obs (or an oracle critic).
- * Rational by default; combine with `stoc:beta=...` for Bradley-Terry choices on the regret.
+ * Rational by default; combine with `stoc:beta=...` for Bradley-Terry choices on the regret. Skip and
+ * equal, when combined, still test the partial returns (B-Pref's definition).
  */
 import { Rng } from '../../core/rng.js';
 import { composeTeacher } from './compose.js';
