@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import type { PoolSpec, QueryInput } from './label-store.js';
-import type { RunData } from './run-data.js';
-import { samplePairs, sampleWindows, segmentId } from './segments.js';
+import { loadRun, type RunData } from './run-data.js';
+import { checkRef, parseSegmentId, samplePairs, sampleWindows, segmentId } from './segments.js';
 
 export interface SegmentPoolOptions {
   count: number;
@@ -75,5 +75,60 @@ export function videoPool(manifestPath: string, o: { labelsPerQuery?: number; na
       ...(o.labelsPerQuery !== undefined ? { labelsPerQuery: o.labelsPerQuery } : {}),
     },
     queries,
+  };
+}
+
+/**
+ * A pairs file names exactly which segments to show, e.g. the pairs a query strategy picked:
+ * `{ "run": "runs/push", "pairs": [["push:0:16:50", "push:2:140:50"], ...] }`, or
+ * `{ "run": ..., "segments": ["push:0:16:50", ...] }` for rating mode. `run` is relative to the file.
+ * Every id is checked against the run before anything is stored.
+ */
+export function pairsFilePool(
+  path: string,
+  o: { ratingClasses?: number; labelsPerQuery?: number; name?: string } = {},
+): { pool: PoolSpec; queries: QueryInput[]; run: RunData } {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new Error(`${path}: no such pairs file`);
+  let doc: { run?: unknown; pairs?: unknown; segments?: unknown };
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof doc?.run !== 'string') throw new Error(`${path}: needs "run": the run folder or trajectories.pbrl the segment ids refer to`);
+  const run = loadRun(resolve(dirname(file), doc.run));
+  const check = (id: unknown, where: string): string => {
+    if (typeof id !== 'string') throw new Error(`${path}: ${where} must be a segment id string`);
+    try {
+      checkRef(run.trajectories, parseSegmentId(run.trajectories, id));
+    } catch (e) {
+      throw new Error(`${path}: ${where}: ${(e as Error).message}`);
+    }
+    return id;
+  };
+  const rating = o.ratingClasses !== undefined;
+  let queries: QueryInput[];
+  if (rating) {
+    if (!Array.isArray(doc.segments) || doc.segments.length === 0) throw new Error(`${path}: rating mode needs a non-empty "segments" list`);
+    queries = doc.segments.map((id, i) => ({ a: check(id, `segments[${i}]`) }));
+  } else {
+    if (!Array.isArray(doc.pairs) || doc.pairs.length === 0) throw new Error(`${path}: needs a non-empty "pairs" list of [idA, idB]`);
+    queries = doc.pairs.map((p, i) => {
+      if (!Array.isArray(p) || p.length !== 2) throw new Error(`${path}: pairs[${i}] must be [idA, idB]`);
+      return { a: check(p[0], `pairs[${i}][0]`), b: check(p[1], `pairs[${i}][1]`) };
+    });
+  }
+  const base = file.replace(/^.*\//, '').replace(/\.json$/i, '');
+  return {
+    pool: {
+      name: o.name ?? `${rating ? `rating${o.ratingClasses}` : 'pairs'}-${base}`,
+      kind: rating ? 'rating' : 'pair',
+      spec: { file, queries: queries.map((q) => (q.b ? [q.a, q.b] : q.a)) },
+      ...(rating ? { classes: o.ratingClasses } : {}),
+      ...(o.labelsPerQuery !== undefined ? { labelsPerQuery: o.labelsPerQuery } : {}),
+    },
+    queries,
+    run,
   };
 }

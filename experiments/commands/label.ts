@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { LabelStore, toJsonLines } from '../../viewer/label-store.js';
 import { loadRun, runSegmentSource, resolveRunFile } from '../../viewer/run-data.js';
-import { segmentPool, videoPool } from '../../viewer/pools.js';
+import { pairsFilePool, segmentPool, videoPool } from '../../viewer/pools.js';
 import { buildServer, listen } from '../../viewer/server.js';
 import { intOption } from '../../viewer/cli-options.js';
 import { waitForSignal } from './view.js';
@@ -46,7 +46,7 @@ export function register(program: Command): void {
   program
     .command('label')
     .description('label segment pairs (or rate segments, or compare videos) in a browser page; labels persist in SQLite')
-    .option('--segments <run>', 'run folder or trajectories.pbrl to cut segments from')
+    .option('--segments <run>', 'run folder or trajectories.pbrl to cut random pairs from, or a pairs file {"run": ..., "pairs": [[idA, idB], ...]}')
     .option('--videos <manifest>', 'JSON manifest of video pairs: {"pairs": [{"a": "x.mp4", "b": "y.mp4"}]}')
     .option('--teacher-name <name>', 'your name, recorded with every label (others open the page with ?teacher=<name>)')
     .option('--db <file>', 'SQLite label database (default: labels.sqlite beside the run / manifest)')
@@ -79,7 +79,16 @@ export function register(program: Command): void {
       let built;
       let segments;
       let dbDefault: string;
-      if (opts.segments) {
+      if (opts.segments && /\.json$/i.test(opts.segments)) {
+        const f = pairsFilePool(opts.segments, {
+          ...(opts.rating !== undefined ? { ratingClasses: intOption('rating', opts.rating, 2, 10) } : {}),
+          ...(labelsPerQuery !== undefined ? { labelsPerQuery } : {}),
+          ...(opts.pool ? { name: opts.pool } : {}),
+        });
+        built = f;
+        segments = runSegmentSource(f.run);
+        dbDefault = join(dirname(resolve(opts.segments)), 'labels.sqlite');
+      } else if (opts.segments) {
         const run = loadRun(opts.segments);
         built = segmentPool(run, {
           count: intOption('pairs', opts.pairs, 1, 100_000),

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, isSwapped, listen } from '../../viewer/server.js';
 import { loadRun, runSegmentSource, type RunData } from '../../viewer/run-data.js';
 import { LabelStore } from '../../viewer/label-store.js';
-import { segmentPool, videoPool } from '../../viewer/pools.js';
+import { pairsFilePool, segmentPool, videoPool } from '../../viewer/pools.js';
 import { makeRun, tempDir } from './fixture.js';
 
 let dir: string;
@@ -181,6 +181,21 @@ describe('video pairs', () => {
     expect(() => videoPool(join(vdir, 'bad.json'))).toThrow(/missing\.mp4" does not exist/);
     writeFileSync(join(vdir, 'bad2.json'), '{"pairs": []}');
     expect(() => videoPool(join(vdir, 'bad2.json'))).toThrow(/at least one pair/);
+  });
+});
+
+describe('pairs files', () => {
+  it('label exactly the pairs a file names, checked against the run before anything is stored', () => {
+    const f = join(dir, 'chosen.json');
+    writeFileSync(f, JSON.stringify({ run: 'run', pairs: [['reach:0:0:20', 'reach:1:5:20'], ['reach:2:40:20', 'reach:0:0:20']], segments: ['reach:1:0:30'] }));
+    const built = pairsFilePool(f);
+    expect(built.pool).toMatchObject({ name: 'pairs-chosen', kind: 'pair' });
+    expect(built.queries).toEqual([{ a: 'reach:0:0:20', b: 'reach:1:5:20' }, { a: 'reach:2:40:20', b: 'reach:0:0:20' }]);
+    expect(pairsFilePool(f, { ratingClasses: 4 }).queries).toEqual([{ a: 'reach:1:0:30' }]);
+    writeFileSync(f, JSON.stringify({ run: 'run', pairs: [['reach:0:0:20', 'reach:1:50:20']] }));
+    expect(() => pairsFilePool(f)).toThrow(/pairs\[0\]\[1\]: window \[50, 70\) does not fit/);
+    writeFileSync(f, JSON.stringify({ pairs: [] }));
+    expect(() => pairsFilePool(f)).toThrow(/needs "run"/);
   });
 });
 
