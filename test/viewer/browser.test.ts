@@ -83,6 +83,9 @@ describe('replay viewer', () => {
     expect(await page.evaluate(() => (window as any).pbrlViewer.frame)).toBe(30);
     const reward = run.trajectories[0].rewards[29].toFixed(4);
     expect(await page.textContent('#stats')).toContain(`reward ${reward}`);
+    expect(await canvasVariance(page, '#plot')).toBeGreaterThan(0);
+    await page.click('#plot', { position: { x: 400, y: 40 } });
+    expect(await page.evaluate(() => (window as any).pbrlViewer.frame)).toBe(30);
     await page.click('#episodes li[data-index="2"]');
     await page.waitForFunction(() => (window as any).pbrlViewer.episode === 2);
     await page.screenshot({ path: join(ARTIFACTS, 'viewer.png') });

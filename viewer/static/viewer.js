@@ -20,9 +20,37 @@ let dirty = true;
 let drawnFrame = -1;
 controls.addEventListener('change', () => (dirty = true));
 
+// Reward over the whole episode, success steps shaded, a line at the current step.
+function drawPlot() {
+  const t = state.track;
+  const c = el('plot');
+  const g = c.getContext('2d');
+  g.clearRect(0, 0, c.width, c.height);
+  if (!t || t.length === 0) return;
+  let lo = Math.min(0, ...t.rewards);
+  let hi = Math.max(...t.rewards);
+  if (hi - lo < 1e-9) hi = lo + 1;
+  const x = (i) => (i / t.length) * c.width;
+  const y = (r) => c.height - 4 - ((r - lo) / (hi - lo)) * (c.height - 8);
+  g.fillStyle = 'rgba(39, 174, 96, 0.18)';
+  for (let i = 0; i < t.length; i++) if (t.success[i]) g.fillRect(Math.floor(x(i)), 0, Math.ceil(x(i + 1)) - Math.floor(x(i)), c.height);
+  g.strokeStyle = '#2c3e50';
+  g.beginPath();
+  t.rewards.forEach((r, i) => (i ? g.lineTo(x(i + 1), y(r)) : g.moveTo(x(1), y(r))));
+  g.stroke();
+  g.strokeStyle = '#c0392b';
+  g.beginPath();
+  g.moveTo(x(state.frame), 0);
+  g.lineTo(x(state.frame), c.height);
+  g.stroke();
+  g.fillStyle = '#555';
+  g.fillText(`reward ${lo.toFixed(2)}..${hi.toFixed(2)}`, 4, 12);
+}
+
 function showStep() {
   const t = state.track;
   if (!t) return;
+  drawPlot();
   const f = state.frame;
   // Frame f is the state after f actions; the reward shown is the one the last action earned.
   const step = Math.max(0, f - 1);
@@ -67,6 +95,13 @@ function setPlaying(on) {
 el('play').addEventListener('click', () => setPlaying(!state.playing));
 el('scrub').addEventListener('input', (e) => {
   state.frame = Number(e.target.value);
+  clock = state.frame;
+  showStep();
+});
+el('plot').addEventListener('click', (e) => {
+  if (!state.track) return;
+  const r = e.target.getBoundingClientRect();
+  state.frame = Math.max(0, Math.min(state.track.frames - 1, Math.round(((e.clientX - r.left) / r.width) * state.track.length)));
   clock = state.frame;
   showStep();
 });
