@@ -89,15 +89,16 @@ export async function main(args: string[]): Promise<void> {
   const n = Number(arg(args, 'vec', '8'));
   for (const t of tasks) getTask(t);
   console.log(`Rapier ${rapier().version()}, dt ${PHYSICS_DT} s, frame skip ${FRAME_SKIP}, ${seconds} s per cell, one core (single thread)`);
-  const base = bareBaseline(seconds);
-  console.log(`bare-physics baseline (table + puck + kinematic body): ${base.toFixed(0)} env steps/s (${(base * FRAME_SKIP).toFixed(0)} physics steps/s)\n`);
-  const header = ['task', 'random', 'scripted', `vec${n} random`, 'random/baseline'];
+  console.log('baseline = bare physics (table + puck + kinematic body, 5 Rapier steps per env step), re-measured before each row');
+  console.log('because this machine is shared: compare the ratio column across runs, not the raw numbers.\n');
+  const header = ['task', 'random', 'scripted', `vec${n} random`, 'baseline', 'random/baseline'];
   console.log(header.map((h, i) => (i === 0 ? h.padEnd(22) : h.padStart(16))).join(''));
   for (const t of tasks) {
+    const base = bareBaseline(seconds / 2);
     const r = singleEnv(t, 'random', seconds);
     const s = singleEnv(t, 'scripted', seconds);
     const v = await vectorEnv(t, n, seconds);
-    const cells = [t.padEnd(22), r.toFixed(0), s.toFixed(0), v.toFixed(0), (r / base).toFixed(2)];
+    const cells = [t.padEnd(22), r.toFixed(0), s.toFixed(0), v.toFixed(0), base.toFixed(0), (r / base).toFixed(2)];
     console.log(cells.map((c, i) => (i === 0 ? c : c.padStart(16))).join(''));
   }
   console.log('\nenv steps/s include resets (world rebuild + 10 settle steps per episode); scripted episodes end at first success.');
