@@ -3,7 +3,7 @@
  * ZeroMQ (ipc:// and tcp://127.0.0.1, 1 and 8 envs per request) from the TS and the Python client,
  * and through the rollout worker pool. The server runs in its own process, as `pbrl serve` would.
  * Every number is also given as a ratio to the in-process VectorEnv with the same env count, measured
- * in this run (before and after the remote runs, averaged), because this machine is shared and noisy.
+ * in this run right before and after it (averaged), because this machine is shared and its load drifts.
  * For scale: the Python Meta-World env on MuJoCo runs ~400-450 env steps/s for one env.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -22,8 +22,10 @@ import { fmt, table } from './_timing.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const PY_CLIENT = join(here, '..', 'remote', 'python', 'pbrl_client.py');
-/** Untimed stepping before each measurement, so both sides of a connection are JIT-compiled. */
+/** Untimed stepping before each measurement (time and count), so both sides are JIT-compiled. */
 const WARMUP_MS = 500;
+const WARMUP_REQUESTS = 200;
+const warming = (k: number, t0: number) => k < WARMUP_REQUESTS || performance.now() - t0 < WARMUP_MS;
 
 function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf(`--${name}`);
@@ -41,7 +43,7 @@ function inProcess(task: string, n: number, seconds: number): number {
   vec.reset();
   const bank = actionBank(n);
   const w0 = performance.now();
-  for (let k = 0; performance.now() - w0 < WARMUP_MS; k++) vec.step(bank[k % 64]);
+  for (let k = 0; warming(k, w0); k++) vec.step(bank[k % 64]);
   let steps = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) vec.step(bank[steps++ % 64]);
@@ -55,7 +57,7 @@ async function tsClient(endpoint: string, task: string, n: number, seconds: numb
   await env.reset(0);
   const bank = actionBank(n);
   const w0 = performance.now();
-  for (let k = 0; performance.now() - w0 < WARMUP_MS; k++) await env.step(bank[k % 64]);
+  for (let k = 0; warming(k, w0); k++) await env.step(bank[k % 64]);
   let steps = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) await env.step(bank[steps++ % 64]);
@@ -87,7 +89,7 @@ async function poolRate(task: string, n: number, workers: number, seconds: numbe
     await pool.reset();
     const bank = actionBank(n);
     const w0 = performance.now();
-    for (let k = 0; performance.now() - w0 < WARMUP_MS; k++) await pool.step(bank[k % 64]);
+    for (let k = 0; warming(k, w0); k++) await pool.step(bank[k % 64]);
     let steps = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) await pool.step(bank[steps++ % 64]);
@@ -128,13 +130,20 @@ export async function main(args: string[]): Promise<void> {
   if (!(seconds > 0)) throw new Error(`--seconds must be a positive number, got ${arg(args, 'seconds', '')}`);
   const withPython = !args.includes('--no-python') && (await hasPython());
   await VectorEnv.make(task, 1); // loads Rapier and checks the task name
+  inProcess(task, 8, 1); // warms up the JIT before the first baseline
 
   console.log(`remote benchmark: task ${task}, ${seconds} s per measurement, random actions, resets included`);
-  const base1a = inProcess(task, 1, seconds);
-  const base8a = inProcess(task, 8, seconds);
+  console.log('each remote number is divided by an in-process run with the same env count measured right before and after it');
+  // The machine is shared: load drifts over a run, so each measurement gets its own bracketing baseline.
+  const bracket = async (n: number, measure: () => Promise<number>) => {
+    const before = inProcess(task, n, seconds / 2);
+    const rate = await measure();
+    const after = inProcess(task, n, seconds / 2);
+    return { rate, base: (before + after) / 2, drift: Math.abs(before - after) / Math.max(before, after) };
+  };
 
   const dir = mkdtempSync(join(tmpdir(), 'pbrl-bench-'));
-  const rows: { how: string; transport: string; n: number; rate: number }[] = [];
+  const rows: { how: string; transport: string; n: number; rate: number; base: number; drift: number }[] = [];
   const servers: ChildProcess[] = [];
   try {
     for (const [transport, bind] of [
@@ -144,26 +153,22 @@ export async function main(args: string[]): Promise<void> {
       const { endpoint, child } = await startServer(task, bind);
       servers.push(child);
       for (const n of [1, 8]) {
-        rows.push({ how: 'TS client', transport, n, rate: await tsClient(endpoint, task, n, seconds) });
-        if (withPython) rows.push({ how: 'Python client', transport, n, rate: await pyClient(endpoint, task, n, seconds) });
+        rows.push({ how: 'TS client', transport, n, ...(await bracket(n, () => tsClient(endpoint, task, n, seconds))) });
+        if (withPython) rows.push({ how: 'Python client', transport, n, ...(await bracket(n, () => pyClient(endpoint, task, n, seconds))) });
       }
       child.kill('SIGTERM');
     }
-    for (const w of [1, 2]) rows.push({ how: `worker pool, ${w} worker(s)`, transport: 'ipc', n: 8, rate: await poolRate(task, 8, w, seconds) });
+    for (const w of [1, 2]) {
+      rows.push({ how: `worker pool, ${w} worker(s)`, transport: 'ipc', n: 8, ...(await bracket(8, () => poolRate(task, 8, w, seconds))) });
+    }
   } finally {
     for (const c of servers) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const base1 = (base1a + inProcess(task, 1, seconds)) / 2;
-  const base8 = (base8a + inProcess(task, 8, seconds)) / 2;
-  const out: (string | number)[][] = [['how', 'transport', 'envs/request', 'env steps/s', 'x in-process']];
-  out.push(['in-process SawyerEnv via VectorEnv', '-', 1, fmt(base1, 0), '1.00']);
-  out.push(['in-process VectorEnv', '-', 8, fmt(base8, 0), '1.00']);
-  for (const r of rows) out.push([r.how, r.transport, r.n, fmt(r.rate, 0), fmt(r.rate / (r.n === 1 ? base1 : base8))]);
+  const out: (string | number)[][] = [['how', 'transport', 'envs/request', 'env steps/s', 'in-process steps/s', 'x in-process', 'baseline drift']];
+  for (const r of rows) out.push([r.how, r.transport, r.n, fmt(r.rate, 0), fmt(r.base, 0), fmt(r.rate / r.base), `${fmt(100 * r.drift, 0)}%`]);
   console.log(table(out));
-  const spread = (a: number, b: number) => `${fmt((100 * Math.abs(a - b)) / Math.max(a, b), 0)}%`;
-  console.log(`in-process baseline before vs after the remote runs differed by ${spread(base1a, 2 * base1 - base1a)} (1 env), ${spread(base8a, 2 * base8 - base8a)} (8 envs)`);
   if (!withPython) console.log(`(Python client skipped: ${args.includes('--no-python') ? '--no-python' : `${PYTHON} lacks zmq or numpy`})`);
   console.log('reference: Python Meta-World on MuJoCo, one env: ~400-450 env steps/s');
 }

@@ -375,7 +375,7 @@ def _bench(args) -> None:
     actions = rng.uniform(-1, 1, size=(64, venv.num_envs, 4)).astype(np.float32)
     t0 = time.perf_counter()
     k = 0
-    while time.perf_counter() - t0 < 0.5:  # warm up (the server's JIT too)
+    while k < 200 or time.perf_counter() - t0 < 0.5:  # warm up (the server's JIT too)
         venv.step(actions[k % 64])
         k += 1
     steps, t0 = 0, time.perf_counter()
