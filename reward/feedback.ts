@@ -101,6 +101,12 @@ export class PreferenceLearner {
     const shown: SegmentPair[] = w > 0 ? queries.map(([a, b]) => [subSegment(a, w, this.H), subSegment(b, w, this.H)]) : queries;
     const labels = await this.source.label(shown);
     if (labels.length !== queries.length) throw new Error(`label source ${this.source.name} returned ${labels.length} labels for ${queries.length} queries`);
+    labels.forEach((l, i) => {
+      const [a, b] = shown[i];
+      if (l.a !== a.id || l.b !== b.id) {
+        throw new Error(`label source ${this.source.name}: answer ${i} is for (${l.a}, ${l.b}) but query ${i} is (${a.id}, ${b.id}); answers must come in query order`);
+      }
+    });
     let labelled = 0;
     labels.forEach((l, i) => {
       this.dataset.add(queries[i][0], queries[i][1], l.label);

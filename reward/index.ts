@@ -8,3 +8,4 @@ export * from './teachers/index.js';
 export * from './query/index.js';
 export * from './config.js';
 export * from './label-queue.js';
+export * from './segment-io.js';

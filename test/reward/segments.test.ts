@@ -3,6 +3,7 @@ import { Rng } from '../../core/rng.js';
 import {
   cutSegments, discountedSegmentReturn, extractSegment, sampleSegmentPairs, SegmentSampler, segmentReturn, subSegment,
 } from '../../reward/segments.js';
+import { segmentFromJSON, segmentToJSON } from '../../reward/segment-io.js';
 import { countingTrajectory, makeSegment } from './helpers.js';
 
 describe('cutting trajectories', () => {
@@ -82,5 +83,16 @@ describe('returns and sub-segments', () => {
     expect(Array.from(c.finalObs!)).toEqual([25, 25]);
     expect(c.poses!.data[0]).toBe(15);
     expect(() => subSegment(seg, 15, 10)).toThrow(/offset must be an integer in \[0, 10\]/);
+  });
+});
+
+describe('segments as JSON', () => {
+  it('round-trips every field and rejects damaged records', () => {
+    const seg = extractSegment(countingTrajectory(30, { poses: true }), 4, 6, 'ep1');
+    const back = segmentFromJSON(JSON.parse(JSON.stringify(segmentToJSON(seg))));
+    expect(back).toEqual(seg);
+    const j = segmentToJSON(seg);
+    expect(() => segmentFromJSON({ ...j, length: 7 }, 'seg')).toThrow(/seg.obs has 12 values, expected length \* obsDim = 14/);
+    expect(() => segmentFromJSON({ ...j, obs: 5 })).toThrow(/segment.obs must be a string/);
   });
 });
