@@ -201,6 +201,8 @@ export class EnvServer {
         };
       case 'open':
         return this.open(h);
+      case 'spaces':
+        return { header: this.describe(this.session(h)), frames: [] };
       case 'reset':
         return this.reset(h, this.session(h));
       case 'step':
@@ -255,21 +257,23 @@ export class EnvServer {
       done: new Array(numEnvs).fill(false),
       lastUsed: Date.now(),
     });
-    const e0 = envs[0];
+    return { header: this.describe(this.sessions.get(id)!), frames: [] };
+  }
+
+  /** What a client needs to know about a session: sizes, spaces, episode settings. */
+  private describe(s: Session): Record<string, unknown> {
+    const e0 = s.envs[0];
     return {
-      header: {
-        session: id,
-        task,
-        numEnvs,
-        autoreset,
-        obsDim: OBS_DIM,
-        actDim: ACT_DIM,
-        maxPathLength: e0.maxPathLength,
-        goalObservable: e0.goalObservable,
-        observationSpace: e0.observationSpace.toJSON(),
-        actionSpace: e0.actionSpace.toJSON(),
-      },
-      frames: [],
+      session: s.id,
+      task: s.task,
+      numEnvs: s.envs.length,
+      autoreset: s.autoreset,
+      obsDim: OBS_DIM,
+      actDim: ACT_DIM,
+      maxPathLength: e0.maxPathLength,
+      goalObservable: e0.goalObservable,
+      observationSpace: e0.observationSpace.toJSON(),
+      actionSpace: e0.actionSpace.toJSON(),
     };
   }
 

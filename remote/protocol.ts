@@ -11,7 +11,7 @@
 export const PROTOCOL_VERSION = 1;
 
 /** Commands the server understands. */
-export const COMMANDS = ['hello', 'open', 'reset', 'step', 'poses', 'close', 'ping'] as const;
+export const COMMANDS = ['hello', 'open', 'spaces', 'reset', 'step', 'poses', 'close', 'ping'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Error codes in `{ok: false, error: {code, message}}` replies. */

@@ -80,6 +80,9 @@ describe('round trips equal in-process stepping', () => {
         expect(Array.from((await remote.reset()).obs)).toEqual(Array.from(local.reset().obs));
       }
     }
+    const { header: spaces } = await remote['vec'].conn.request({ cmd: 'spaces', session: remote.info.session });
+    expect(spaces).toMatchObject({ task: 'reach', numEnvs: 1, autoreset: false, maxPathLength: 5, actionSpace: local.actionSpace.toJSON() });
+    expect(spaces.observationSpace).toEqual(local.observationSpace.toJSON());
     const poses = await remote.poses();
     expect(poses.bodyNames).toEqual(local.poseBodyNames());
     const want = new Float32Array(poses.bodyNames.length * 7);
@@ -157,7 +160,7 @@ describe('bad requests get an error reply naming the problem, and the server kee
   it('unknown command, missing or unknown session, bad open fields', async () => {
     const unknown = await raw([hdr({ id: 1, cmd: 'fly' })]);
     expect(unknown.header).toMatchObject({ ok: false, id: 1, error: { code: 'unknown_command' } });
-    expect(unknown.header.error.message).toMatch(/"fly".*hello, open, reset, step/);
+    expect(unknown.header.error.message).toMatch(/"fly".*hello, open, spaces, reset, step/);
     expect((await raw([hdr({ cmd: 'step' })])).header.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/needs a "session"/) });
     expect((await raw([hdr({ cmd: 'reset', session: 'nope' })])).header.error).toMatchObject({ code: 'no_session', message: expect.stringMatching(/no session "nope"/) });
     const badTask = await raw([hdr({ cmd: 'open', task: 'juggle' })]);
