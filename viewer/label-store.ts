@@ -163,7 +163,7 @@ export class LabelStore {
       if (!same) {
         throw new Error(
           `label pool "${p.name}" already exists in ${this.path} with a different definition (${existing.kind}, ${existing.spec}); ` +
-            `its labels are kept — pick another name with --pool, or reuse the original options`,
+            `its labels are kept — pick another name with --pool, or reuse the original options and data (a rewritten run file changes its sha256)`,
         );
       }
       return existing;

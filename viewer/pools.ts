@@ -21,7 +21,7 @@ export interface SegmentPoolOptions {
 
 export function segmentPool(run: RunData, o: SegmentPoolOptions): { pool: PoolSpec; queries: QueryInput[] } {
   const kind = o.ratingClasses === undefined ? 'pair' : 'rating';
-  const spec = { source: run.file, length: o.length, count: o.count, seed: o.seed };
+  const spec = { source: run.file, sha256: run.sha256, length: o.length, count: o.count, seed: o.seed };
   const name = o.name ?? (kind === 'pair' ? `${run.name}-pairs-H${o.length}-n${o.count}-s${o.seed}` : `${run.name}-rating${o.ratingClasses}-H${o.length}-n${o.count}-s${o.seed}`);
   const queries =
     kind === 'pair'
@@ -124,7 +124,7 @@ export function pairsFilePool(
     pool: {
       name: o.name ?? `${rating ? `rating${o.ratingClasses}` : 'pairs'}-${base}`,
       kind: rating ? 'rating' : 'pair',
-      spec: { file, queries: queries.map((q) => (q.b ? [q.a, q.b] : q.a)) },
+      spec: { file, run: run.file, sha256: run.sha256, queries: queries.map((q) => (q.b ? [q.a, q.b] : q.a)) },
       ...(rating ? { classes: o.ratingClasses } : {}),
       ...(o.labelsPerQuery !== undefined ? { labelsPerQuery: o.labelsPerQuery } : {}),
     },

@@ -2,7 +2,8 @@
  * Loading a recorded run for the viewer, and the JSON shapes the pages fetch. Poses travel as
  * base64 little-endian float32 (a 500-step episode is ~140 kB that way, ~5x less than JSON numbers).
  */
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadTrajectories } from '../envs/trajectory-file.js';
 import type { SceneGeometry } from '../envs/geometry.js';
@@ -16,6 +17,8 @@ export interface RunData {
   name: string;
   trajectories: Trajectory[];
   geometry: Record<string, SceneGeometry>;
+  /** sha256 of the trajectory file: label pools record it, so a rewritten run cannot silently change what stored ids point at. */
+  sha256: string;
 }
 
 /** Accepts a run folder (holding trajectories.pbrl) or the trajectory file itself. */
@@ -35,7 +38,8 @@ export function loadRun(path: string): RunData {
   const { trajectories, geometry } = loadTrajectories(file);
   if (trajectories.length === 0) throw new Error(`${path}: the trajectory file holds no episodes`);
   const name = basename(file) === 'trajectories.pbrl' ? basename(dirname(file)) : basename(file).replace(/\.pbrl$/, '');
-  return { file, name, trajectories, geometry };
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  return { file, name, trajectories, geometry, sha256 };
 }
 
 export function encodeFloats(a: Float32Array): string {

@@ -6,6 +6,7 @@ import { LabelStore } from '../../viewer/label-store.js';
 import { startLabelServer } from '../../viewer/live.js';
 import { loadRun, runSegmentSource } from '../../viewer/run-data.js';
 import { samplePairs, cutSegment, segmentId, parseSegmentId } from '../../viewer/segments.js';
+import { segmentPool } from '../../viewer/pools.js';
 import { makeRun, tempDir } from './fixture.js';
 
 const dir = tempDir('viewer-store');
@@ -132,6 +133,18 @@ describe('segments', () => {
     expect(() => parseSegmentId(run.trajectories, 'reach:7:0:10')).toThrow(/no trajectory 7/);
     expect(() => parseSegmentId(run.trajectories, 'garbage')).toThrow(/task>:<seed/);
     expect(() => samplePairs(run.trajectories, { count: 5, length: 41, seed: 0 })).toThrow(/at least 41 steps/);
+  });
+
+  it('will not resume a pool after its run file was rewritten (stored ids would point at other data)', async () => {
+    const d = tempDir('viewer-rewrite');
+    const store = open('rewrite.sqlite');
+    const first = segmentPool(loadRun(await makeRun(d, 2, 40)), { count: 3, length: 10, seed: 0 });
+    store.ensurePool(first.pool, first.queries);
+    store.ensurePool(first.pool, first.queries); // same data: resumes
+    const again = segmentPool(loadRun(await makeRun(d, 2, 45)), { count: 3, length: 10, seed: 0 });
+    expect(again.pool.name).toBe(first.pool.name);
+    expect(() => store.ensurePool(again.pool, again.queries)).toThrow(/different definition.*sha256/);
+    expect(store.queries(first.pool.name)).toHaveLength(3);
   });
 });
 

@@ -122,8 +122,11 @@ async function show(next) {
     } else {
       state.views = await Promise.all([segmentView({ ...q.left, key: 'left' }, 'Left', 0), segmentView({ ...q.right, key: 'right' }, 'Right', 1)]);
     }
+    state.loadFailed = false;
   } catch (e) {
-    el('error').textContent = `could not load this query: ${e.message}`;
+    // Nobody should judge what they could not see: only skip (or undo) is accepted for this query.
+    state.loadFailed = true;
+    el('error').textContent = `could not load this query: ${e.message} — press space to skip it`;
   }
   answerButtons(next);
   // Restart both loops together so the two clips stay frame-aligned.
@@ -149,6 +152,7 @@ async function post(url, body) {
 async function answer(what) {
   const q = state.next?.query;
   if (state.busy || !q || !state.ready) return;
+  if (state.loadFailed && what.choice !== 'skip') return;
   state.busy = true;
   el('error').textContent = '';
   try {
