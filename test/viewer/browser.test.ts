@@ -11,6 +11,8 @@ import { buildServer, listen } from '../../viewer/server.js';
 import { loadRun, runSegmentSource, type RunData } from '../../viewer/run-data.js';
 import { LabelStore } from '../../viewer/label-store.js';
 import { segmentPool, videoPool } from '../../viewer/pools.js';
+import { startLabelServer } from '../../viewer/live.js';
+import { samplePairs, segmentId } from '../../viewer/segments.js';
 import { ARTIFACTS, makeRun, tempDir } from './fixture.js';
 
 let browser: Browser;
@@ -193,5 +195,28 @@ describe('labeling page', () => {
     await page.waitForFunction(() => (window as any).pbrlLabel.done);
     expect(store.preferences()).toEqual([expect.objectContaining({ a: 'left.mp4', b: 'right.mp4', label: leftId === 'left.mp4' ? 1 : 0, teacher: 'gus' })]);
     expect(errors).toEqual([]);
+  });
+
+  it('live mode: the page waits for the trainer, then a key press resolves requestLabels', async () => {
+    const server = await startLabelServer({ dbPath: join(dir, 'live.sqlite'), teacherName: 'hana', geometry: run.geometry });
+    try {
+      const { page, errors } = await newPage();
+      await page.goto(server.url);
+      await page.waitForFunction(() => /Waiting for the trainer/.test(document.getElementById('status')!.textContent!), undefined, { timeout: 30_000 });
+      const src = runSegmentSource(run);
+      const [[a, b]] = samplePairs(run.trajectories, { count: 1, length: 20, seed: 9 });
+      const pair = { a: src.get(segmentId(run.trajectories, a))!, b: src.get(segmentId(run.trajectories, b))! };
+      const pending = server.requestLabels([pair], { timeoutMs: 60_000, fallback: 'skip' });
+      // The page polls while idle, so the pair shows up without a reload.
+      await page.waitForFunction(() => (window as any).pbrlLabel.ready && (window as any).pbrlLabel.next.query, undefined, { timeout: 30_000 });
+      const leftIsA = (await page.getAttribute('#left', 'data-segment')) === pair.a.id;
+      await page.keyboard.press('1');
+      const labels = await pending;
+      expect(labels).toEqual([expect.objectContaining({ a: pair.a.id, b: pair.b.id, label: leftIsA ? 1 : 0, teacher: 'hana' })]);
+      await page.waitForFunction(() => /Waiting for the trainer/.test(document.getElementById('status')!.textContent!));
+      expect(errors).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 });
