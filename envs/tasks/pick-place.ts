@@ -1,7 +1,7 @@
 /**
  * pick-place (Meta-World pick-place-v2): grasp the puck and carry it to a goal in the air.
- * Departures: none in the task logic. The grasp is Rapier friction with force-based finger motors
- * (rapier-gripper.md); the 0.75 kg puck of Meta-World is kept.
+ * Departures: none in the task logic. The grasp is Rapier friction under a force-capped finger
+ * motor; the puck weighs 0.1 kg instead of 0.75 kg (see objects.ts for the measurement).
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';

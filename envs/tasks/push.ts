@@ -1,7 +1,7 @@
 /**
  * push (Meta-World push-v2): push the puck across the table to a goal on the table.
- * Departures: none in the task logic; contact physics is Rapier's (puck-table friction 0.75 by
- * Rapier's average rule, fingers mu = 1).
+ * Departures: none in the task logic. The puck weighs 0.1 kg instead of 0.75 kg (objects.ts);
+ * contact physics is Rapier's (puck-table friction 0.75 by Rapier's average rule, fingers mu = 1).
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
