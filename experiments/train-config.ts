@@ -5,9 +5,12 @@
  */
 import { z } from 'zod';
 import { SacConfigSchema } from '../agents/sac.js';
+import { PebbleConfigSchema } from '../agents/pebble.js';
+import { rewardConfigSchema } from '../reward/config.js';
 import { taskNames } from '../envs/registry.js';
 
-export const ALGOS = ['sac'] as const;
+/** Online algorithms: SAC on the true reward; PEBBLE and SURF learn the reward from preferences. */
+export const ALGOS = ['sac', 'pebble', 'surf'] as const;
 
 export const TrainConfigSchema = z
   .object({
@@ -25,6 +28,10 @@ export const TrainConfigSchema = z
     checkpointEvery: z.number().int().positive().default(10_000),
     maxPathLength: z.number().int().positive().default(500),
     sac: SacConfigSchema.optional().default(SacConfigSchema.parse({})),
+    /** PEBBLE / SURF schedule (ignored by sac). */
+    pebble: PebbleConfigSchema.optional().default(PebbleConfigSchema.parse({})),
+    /** Reward model, teacher, query strategy and budget (PEBBLE / SURF). SURF sets feedback.surf. */
+    reward: rewardConfigSchema.optional().default(rewardConfigSchema.parse({})),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { initBackend } from '../../core/backend.js';
 import { SAC } from '../../agents/sac.js';
 import { makeEnv } from '../../envs/registry.js';
 import { runOnline } from '../online-runner.js';
+import { setupPebble } from '../pebble-setup.js';
 import { RunDir } from '../run-files.js';
 import { parseTrainConfig, TrainConfig } from '../train-config.js';
 // Offline algorithms (bc, pbc, iql, cpl, ipl) have their own runner and config: experiments/offline-runner.ts.
@@ -32,6 +33,12 @@ interface TrainOpts {
   checkpointEvery?: string;
   progress: boolean;
   dataset?: string;
+  teacher?: string;
+  feedback?: string;
+  queriesPerRound?: string;
+  query?: string;
+  unsupSteps?: string;
+  numInteract?: string;
 }
 
 function num(name: string, v: string | undefined): number | undefined {
@@ -54,7 +61,17 @@ function buildConfig(opts: TrainOpts): TrainConfig {
     batchSize: num('batch-size', opts.batchSize), seedSteps: num('seed-steps', opts.seedSteps),
     maxPathLength: num('max-path-length', opts.maxPathLength), checkpointEvery: num('checkpoint-every', opts.checkpointEvery),
   };
-  const merged: Record<string, unknown> = { ...fileCfg, sac };
+  const reward = { model: { ...(fileCfg.reward?.model ?? {}) }, feedback: { ...(fileCfg.reward?.feedback ?? {}) } };
+  const fb = reward.feedback as Record<string, unknown>;
+  if (opts.teacher) fb.teacher = opts.teacher;
+  if (opts.feedback) fb.maxFeedback = num('feedback', opts.feedback);
+  if (opts.queriesPerRound) fb.queriesPerRound = num('queries-per-round', opts.queriesPerRound);
+  if (opts.query) fb.strategy = opts.query;
+  if (opts.algo === 'surf' && !fb.surf) fb.surf = {};
+  const pebble = { ...(fileCfg.pebble ?? {}) };
+  if (opts.unsupSteps) pebble.unsupSteps = num('unsup-steps', opts.unsupSteps);
+  if (opts.numInteract) pebble.numInteract = num('num-interact', opts.numInteract);
+  const merged: Record<string, unknown> = { ...fileCfg, sac, reward, pebble };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   return parseTrainConfig(merged);
 }
@@ -62,8 +79,8 @@ function buildConfig(opts: TrainOpts): TrainConfig {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train an agent on a task (SAC with the true reward for now); writes metrics, config and checkpoints')
-    .option('--algo <name>', 'algorithm: sac', 'sac')
+    .description('train an agent on a task: SAC (true reward), PEBBLE / SURF (reward learned from preferences), or offline algorithms on a dataset; writes metrics, config and checkpoints')
+    .option('--algo <name>', 'sac | pebble | surf (online); bc | pbc | iql | cpl | ipl (offline, with --dataset)', 'sac')
     .option('--task <name>', 'task name (see `pbrl envs`)')
     .option('--steps <n>', 'environment steps (default 100000)')
     .option('--seed <n>', 'random seed (default 0)')
@@ -78,9 +95,20 @@ export function register(program: Command): void {
     .option('--lr <x>', 'actor and critic learning rate (default 3e-4)')
     .option('--max-path-length <n>', 'episode length (default 500)')
     .option('--checkpoint-every <n>', 'checkpoint every n env steps, at the next episode end (default 10000)')
+    .option('--teacher <spec>', 'PEBBLE/SURF label source: a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle)')
+    .option('--feedback <n>', 'PEBBLE/SURF total queries (max_feedback, default 10000)')
+    .option('--queries-per-round <n>', 'queries per feedback round (reward_batch, default 50)')
+    .option('--query <strategy>', 'query selection: uniform | disagreement | entropy | kcenter | kcenter-disagreement | kcenter-entropy (default disagreement)')
+    .option('--unsup-steps <n>', 'PEBBLE unsupervised pre-training steps (default 9000)')
+    .option('--num-interact <n>', 'env steps between feedback rounds (default 5000)')
     .option('--no-progress', 'no progress output')
     .option('--dataset <file>', 'offline preference dataset (pbrl dataset make) for --algo bc|pbc|iql|cpl|ipl')
-    .addHelpText('after', '\nExample:\n  pbrl train --algo sac --task reach --steps 100000 --seed 0 --out runs/sac-reach\n  pbrl train --out runs/sac-reach --resume')
+    .addHelpText('after', [
+      '', 'Examples:',
+      '  pbrl train --algo sac --task reach --steps 100000 --seed 0 --out runs/sac-reach',
+      '  pbrl train --out runs/sac-reach --resume',
+      '  pbrl train --algo pebble --task button-press-topdown --feedback 2000 --teacher stoc:beta=1 --query disagreement --steps 300000 --out runs/p',
+    ].join('\n'))
     .action(async (opts: TrainOpts) => {
       if (isOfflineAlgo(opts.algo)) return runOfflineTraining(opts);
       const run = new RunDir(opts.out, false); // created once the config is valid
@@ -102,6 +130,10 @@ export function register(program: Command): void {
       const actDim = probe.actionSpace.size;
       probe.close();
       const agent = new SAC(obsDim, actDim, cfg.sac, cfg.seed);
+      const prefs = cfg.algo === 'pebble' || cfg.algo === 'surf' ? setupPebble(cfg, agent) : null;
+      if (prefs && opts.resume) {
+        throw new Error(`--resume is not supported for ${cfg.algo} yet (its reward model and labels are not checkpointed); start a new run`);
+      }
       if (opts.progress) {
         console.log(`training ${cfg.algo} on ${cfg.task} for ${cfg.steps} steps (seed ${cfg.seed}) on ${info.backend}` +
           `${info.backend === 'wasm' ? ` (native GEMM ${info.nativeGemm.active ? 'on' : 'off'})` : ''}; writing ${opts.out}`);
@@ -110,8 +142,9 @@ export function register(program: Command): void {
         task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes,
         seedSteps: cfg.seedSteps, batchSize: cfg.batchSize, bufferCapacity: cfg.bufferCapacity,
         checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: opts.progress,
-      }, run, Boolean(opts.resume));
+      }, run, Boolean(opts.resume), prefs?.hooks ?? {});
       agent.dispose();
+      prefs?.dispose();
       if (result) console.log(`final eval: success ${(100 * result.successRate).toFixed(0)}%, return ${result.meanReturn.toFixed(1)} over ${result.episodes} episodes`);
     });
 }

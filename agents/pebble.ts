@@ -1,0 +1,184 @@
+/**
+ * PEBBLE (Lee, Smith, Abbeel 2021) as hooks on the online runner, with the schedule of
+ * reference/pbrl.md §2.4-2.5:
+ *   1. seedSteps of uniform-random actions (no updates);
+ *   2. unsupSteps of SAC on the k-NN state-entropy reward (unsupervised pre-training);
+ *   3. then the first feedback round (uniform queries), relabel the whole buffer with r_hat, re-initialise
+ *      the critic (keep the actor), and resetUpdates SAC steps on the relabelled buffer;
+ *   4. every numInteract steps a feedback round (budget permitting), each followed by a relabel.
+ * New transitions are stored with r_hat once the reward model exists; before that with the env's reward
+ * (unused: pre-training overwrites batch rewards with the intrinsic one).
+ * SURF is the same loop with `feedback.surf` set (semi-supervised rounds with temporal cropping).
+ */
+import { z } from 'zod';
+import type { Trajectory } from '../core/types.js';
+import { Rng } from '../core/rng.js';
+import { PreferenceLearner, returnMargin, type RoundResult } from '../reward/index.js';
+import type { Batch, ReplayBuffer } from './replay-buffer.js';
+import type { SAC } from './sac.js';
+import { StateEntropyReward } from './state-entropy.js';
+
+export const PebbleConfigSchema = z
+  .object({
+    /** Unsupervised pre-training steps after the seed steps (Meta-World scripts: 9000). */
+    unsupSteps: z.number().int().nonnegative().default(9000),
+    /** Env steps between feedback rounds (num_interact). */
+    numInteract: z.number().int().positive().default(5000),
+    /** SAC updates on the relabelled buffer right after the first round (reset_update). */
+    resetUpdates: z.number().int().nonnegative().default(100),
+    /** k of the k-NN state entropy. */
+    entropyK: z.number().int().positive().default(5),
+    /** Episodes kept for sampling query segments (B-Pref: the last 100). */
+    recentEpisodes: z.number().int().positive().default(100),
+    /** Max observations the state-entropy estimate compares against (most recent; 0 = all). */
+    entropyMaxRefs: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+
+export type PebbleConfig = z.infer<typeof PebbleConfigSchema>;
+
+export interface PebbleHooksResult {
+  trainingReward: (obs: Float32Array, action: Float32Array, nextObs: Float32Array, envReward: number) => number;
+  beforeUpdate: (batch: Batch, ctx: { step: number; buffer: ReplayBuffer }) => void;
+  afterStep: (ctx: { step: number; buffer: ReplayBuffer }) => Promise<Record<string, number> | void>;
+  onEpisodeEnd: (traj: Trajectory, episode: number) => void;
+}
+
+export class Pebble {
+  readonly config: PebbleConfig;
+  private readonly entropy: StateEntropyReward;
+  private episodes: { traj: Trajectory; id: number }[] = [];
+  private rewardReady = false;
+  private nextFeedback: number;
+  private readonly obsDim: number;
+  private readonly actDim: number;
+  /** Batch of the most recent feedback round, for progress output. */
+  lastRound: RoundResult | null = null;
+
+  private readonly resetRng: Rng;
+  readonly seedSteps: number;
+  readonly maxEpisodeSteps: number;
+  readonly segmentLength: number;
+  readonly batchSize: number;
+
+  constructor(
+    readonly agent: SAC,
+    readonly learner: PreferenceLearner,
+    config: Partial<PebbleConfig>,
+    run: { seedSteps: number; maxEpisodeSteps: number; batchSize: number; seed: number; segmentLength?: number },
+  ) {
+    this.seedSteps = run.seedSteps;
+    this.maxEpisodeSteps = run.maxEpisodeSteps;
+    this.batchSize = run.batchSize;
+    this.segmentLength = run.segmentLength ?? 50;
+    this.resetRng = new Rng(run.seed).split('pebble-reset-updates');
+    const r = PebbleConfigSchema.safeParse(config);
+    if (!r.success) throw new Error(`invalid PEBBLE config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    this.config = r.data;
+    this.entropy = new StateEntropyReward(this.config.entropyK);
+    this.nextFeedback = this.seedSteps + this.config.unsupSteps;
+    this.obsDim = agent.obsDim;
+    this.actDim = agent.actDim;
+  }
+
+  /** Step at which pre-training ends and the first feedback round runs. */
+  get firstFeedbackStep(): number {
+    return this.seedSteps + this.config.unsupSteps;
+  }
+
+  hooks(): PebbleHooksResult {
+    return {
+      trainingReward: (obs, action, _next, envReward) =>
+        this.rewardReady ? this.learner.relabel(obs, action, 1)[0] : envReward,
+      beforeUpdate: (batch, { step, buffer }) => {
+        if (step > this.firstFeedbackStep) return;
+        // Pre-training: intrinsic reward of each sampled state against the buffer's states.
+        const v = buffer.view();
+        let refs = v.obs;
+        let m = v.size;
+        if (this.config.entropyMaxRefs > 0 && m > this.config.entropyMaxRefs) {
+          refs = refs.subarray((m - this.config.entropyMaxRefs) * this.obsDim);
+          m = this.config.entropyMaxRefs;
+        }
+        if (m <= this.config.entropyK) return; // too few states for a k-NN estimate yet
+        batch.rewards.set(this.entropy.rewards(batch.obs, batch.size, refs, m, this.obsDim));
+      },
+      afterStep: async ({ step, buffer }) => {
+        if (step < this.nextFeedback || this.learner.budgetLeft === 0) return;
+        const first = !this.rewardReady;
+        this.nextFeedback = step + this.config.numInteract;
+        const returns = this.episodes.slice(-10).map((e) => sum(e.traj.rewards));
+        const round = await this.learner.feedbackRound(this.episodes.map((e) => e.traj), {
+          trajectoryIds: this.episodes.map((e) => e.id),
+          returnMargin: returns.length ? returnMargin(returns, this.segmentLength, this.maxEpisodeSteps) : undefined,
+        });
+        if (!round) return;
+        this.lastRound = round;
+        const v = buffer.view();
+        this.learner.relabel(v.obs, v.actions, v.size, v.rewards);
+        this.rewardReady = round.train !== null;
+        const metrics: Record<string, number> = {
+          feedback_round: round.round, feedback_total: round.totalFeedback, feedback_labelled: round.labelledFeedback,
+          feedback_skipped: round.skipped,
+        };
+        if (round.train) {
+          metrics.reward_train_accuracy = round.train.trainAccuracy;
+          metrics.reward_train_loss = round.train.loss;
+        }
+        // Correlation of r_hat with the true reward over the buffer: a label-free check of the model.
+        metrics.reward_true_corr = pearson(v.rewards, v.trueRewards);
+        if (first && this.rewardReady) {
+          this.agent.resetCritic();
+          const batch = allocLike(buffer, this.batchSize);
+          for (let i = 0; i < this.config.resetUpdates; i++) this.agent.update(buffer.sample(this.resetRng, batch), i);
+        }
+        return metrics;
+      },
+      onEpisodeEnd: (traj, episode) => {
+        this.episodes.push({ traj, id: episode });
+        if (this.episodes.length > this.config.recentEpisodes) this.episodes.shift();
+      },
+    };
+  }
+
+}
+
+function sum(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  if (n < 2) return NaN;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb || 1);
+}
+
+function allocLike(buffer: ReplayBuffer, size: number): Batch {
+  const n = Math.min(size, buffer.size);
+  return {
+    size: n,
+    obs: new Float32Array(n * buffer.obsDim),
+    actions: new Float32Array(n * buffer.actDim),
+    rewards: new Float32Array(n),
+    nextObs: new Float32Array(n * buffer.obsDim),
+    dones: new Float32Array(n),
+  };
+}
