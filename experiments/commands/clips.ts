@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exportClips, type ClipFormat, type ClipItem } from '../../viewer/clips.js';
 import { loadRun, runSegmentSource } from '../../viewer/run-data.js';
+import { pairsFilePool } from '../../viewer/pools.js';
 import { samplePairs, sampleWindows, segmentId } from '../../viewer/segments.js';
 import { intOption } from '../../viewer/cli-options.js';
 
@@ -34,7 +35,7 @@ export function register(program: Command): void {
   program
     .command('clips')
     .description('export segments, segment pairs or whole episodes of a run as mp4/webm videos (headless chromium + ffmpeg)')
-    .requiredOption('--segments <run>', 'run folder or trajectories.pbrl')
+    .requiredOption('--segments <run>', 'run folder or trajectories.pbrl, or a pairs file {"run": ..., "pairs": [[idA, idB], ...]}')
     .requiredOption('--out <dir>', 'folder for the video files')
     .option('--format <fmt>', 'mp4 | webm', 'mp4')
     .option('--ids <list>', 'comma-separated segment ids (task:seed:start:length) to export')
@@ -50,10 +51,13 @@ export function register(program: Command): void {
     .action(async (opts: ClipsOpts) => {
       const format = opts.format as ClipFormat;
       if (format !== 'mp4' && format !== 'webm') throw new Error(`--format must be mp4 or webm, got "${opts.format}"`);
+      const pairsFile = /\.json$/i.test(opts.segments) ? pairsFilePool(opts.segments) : null;
       const chosen = [opts.ids, opts.count, opts.pairs, opts.episodes].filter((x) => x !== undefined).length;
-      if (chosen !== 1) throw new Error('choose exactly one of --ids, --count, --pairs, --episodes');
-      if (opts.sideBySide && opts.pairs === undefined) throw new Error('--side-by-side goes with --pairs');
-      const run = loadRun(opts.segments);
+      if (pairsFile ? chosen !== 0 : chosen !== 1) {
+        throw new Error(pairsFile ? 'a pairs file already says what to export; drop --ids/--count/--pairs/--episodes' : 'choose exactly one of --ids, --count, --pairs, --episodes');
+      }
+      if (opts.sideBySide && opts.pairs === undefined && !pairsFile) throw new Error('--side-by-side goes with --pairs (or a pairs file)');
+      const run = pairsFile ? pairsFile.run : loadRun(opts.segments);
       const source = runSegmentSource(run);
       const T = run.trajectories;
       const length = intOption('length', opts.length, 1);
@@ -75,7 +79,9 @@ export function register(program: Command): void {
           return { name: `episode-${i}`, ids: [id] };
         });
       } else {
-        const pairs = samplePairs(T, { count: intOption('pairs', opts.pairs, 1), length, seed }).map(([a, b]) => [segmentId(T, a), segmentId(T, b)] as const);
+        const pairs = pairsFile
+          ? pairsFile.queries.map((q) => [q.a, q.b!] as const)
+          : samplePairs(T, { count: intOption('pairs', opts.pairs, 1), length, seed }).map(([a, b]) => [segmentId(T, a), segmentId(T, b)] as const);
         if (opts.sideBySide) items = pairs.map(([a, b], k) => ({ name: `pair-${k}`, ids: [a, b] }));
         else {
           const unique = [...new Set(pairs.flat())];
