@@ -1,0 +1,84 @@
+/**
+ * PEBBLE's schedule on the real runner, tiny sizes: intrinsic reward during pre-training, the first
+ * feedback round at seedSteps + unsupSteps, buffer relabelled with r_hat, critic re-initialised with
+ * the actor kept, rounds every numInteract steps until the budget is spent.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../core/backend.js';
+import { SAC } from '../../agents/sac.js';
+import { runOnline } from '../../experiments/online-runner.js';
+import { RunDir } from '../../experiments/run-files.js';
+import { setupPebble } from '../../experiments/pebble-setup.js';
+import { parseTrainConfig } from '../../experiments/train-config.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('PEBBLE schedule', () => {
+  it('pre-trains on state entropy, then learns the reward from labels and relabels the buffer', async () => {
+    const cfg = parseTrainConfig({
+      algo: 'pebble', task: 'reach', steps: 700, seed: 1, seedSteps: 100, batchSize: 32, maxPathLength: 50,
+      evalEvery: 700, evalEpisodes: 1, checkpointEvery: 10_000,
+      sac: { hiddenDims: [32] },
+      pebble: { unsupSteps: 200, numInteract: 150, resetUpdates: 5 },
+      reward: { model: { hiddenDims: [32] }, feedback: { segmentLength: 25, queriesPerRound: 20, maxFeedback: 50, epochs: 3 } },
+    });
+    const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+    const setup = setupPebble(cfg, agent);
+    const { hooks, pebble } = setup;
+    // Watch the hooks while the runner uses them.
+    const seen = { intrinsicBatches: 0, envRewardBatches: 0, criticBefore: [] as Float32Array[], actorBefore: [] as Float32Array[] };
+    let bufferRef: import('../../agents/replay-buffer.js').ReplayBuffer | null = null;
+    const wrapped = {
+      ...hooks,
+      beforeUpdate: (batch: import('../../agents/replay-buffer.js').Batch, ctx: { step: number; buffer: import('../../agents/replay-buffer.js').ReplayBuffer }) => {
+        const before = Float32Array.from(batch.rewards);
+        hooks.beforeUpdate!(batch, ctx);
+        const changed = batch.rewards.some((r, i) => r !== before[i]);
+        if (ctx.step <= pebble.firstFeedbackStep) {
+          expect(changed).toBe(true); // intrinsic reward replaced the stored one
+          seen.intrinsicBatches++;
+        } else {
+          expect(changed).toBe(false);
+          seen.envRewardBatches++;
+        }
+      },
+      afterStep: async (ctx: { step: number; buffer: import('../../agents/replay-buffer.js').ReplayBuffer }) => {
+        bufferRef = ctx.buffer;
+        if (ctx.step === pebble.firstFeedbackStep) {
+          seen.criticBefore = agent.critic.getWeights();
+          seen.actorBefore = agent.actor.getWeights();
+        }
+        const m = await hooks.afterStep!(ctx);
+        if (ctx.step === pebble.firstFeedbackStep) {
+          expect(m).toMatchObject({ feedback_round: 1, feedback_total: 20 });
+          // Critic re-initialised (then 5 reset updates); the actor is kept (only 5 updates since).
+          const c = agent.critic.getWeights();
+          expect(c[0].some((v, i) => Math.abs(v - seen.criticBefore[0][i]) > 0.05)).toBe(true);
+        }
+        return m;
+      },
+    };
+    const run = new RunDir(mkdtempSync(join(tmpdir(), 'pebble-')));
+    await runOnline(agent, {
+      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+    }, run, false, wrapped);
+
+    expect(seen.intrinsicBatches).toBe(pebble.firstFeedbackStep - cfg.seedSteps);
+    expect(seen.envRewardBatches).toBe(cfg.steps - pebble.firstFeedbackStep);
+    const rounds = run.readMetrics().filter((r) => 'feedback_round' in r);
+    // Rounds at 300 (first), 450, 600; the third is clipped to the 10 queries left of the 50 budget.
+    expect(rounds.map((r) => [r.step, r.feedback_total])).toEqual([[300, 20], [450, 40], [600, 50]]);
+    // Every stored training reward is the reward model's ensemble mean.
+    const v = bufferRef!.view();
+    const expected = setup.model.predictReward(v.obs, v.actions, v.size);
+    for (let i = 0; i < v.size; i += 37) expect(v.rewards[i]).toBeCloseTo(expected[i], 4);
+    agent.dispose();
+    setup.dispose();
+  }, 180_000);
+});
