@@ -85,7 +85,14 @@ export class PreferenceDataset {
       if (!b) throw new Error(`label ${i}: segment "${l.b}" (b) is not among the known segments`);
       return { a, b, label: l.label };
     });
-    // Resolve all first so one bad id adds nothing.
+    // Check everything first so one bad label adds nothing.
+    let L = this.segLength;
+    resolved.forEach((r, i) => {
+      if (!r) return;
+      checkLabelValue(r.label, `label ${i}`);
+      L ??= r.a.length;
+      if (r.a.length !== L || r.b.length !== L) throw new Error(`label ${i}: segments of length ${r.a.length} and ${r.b.length}, expected ${L} like the rest`);
+    });
     labels.forEach((l) => l.label === null && this.skipped++);
     for (const r of resolved) if (r) this.add(r.a, r.b, r.label);
   }

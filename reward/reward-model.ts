@@ -15,7 +15,7 @@ import { adam, optimizerStep } from '../core/nn/optim.js';
 import type { Activation } from '../core/nn/dense.js';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/serialize.js';
-import type { LabelledPair, PreferenceDataset, RatedSegment } from './preference-dataset.js';
+import { checkLabelValue, type LabelledPair, type PreferenceDataset, type RatedSegment } from './preference-dataset.js';
 import type { RewardSegment } from './segments.js';
 import { pairSegments, type CandidatePair } from './query/query.js';
 
@@ -201,6 +201,9 @@ export class RewardModel {
         this.net.variables,
         { name: 'reward model loss' },
       );
+    } catch (e) {
+      (logitsT as tf.Tensor | null)?.dispose();
+      throw e;
     } finally {
       xT.dispose();
       yT.dispose();
@@ -252,6 +255,7 @@ export class RewardModel {
     const n = pairs.length;
     if (n === 0) throw new Error('train: no labelled pairs (all queries skipped?); collect labels first');
     const L = pairs[0].a.length;
+    pairs.forEach((p, i) => checkLabelValue(p.label, `train pair ${i}`));
     for (const p of pairs) {
       this.checkSegment(p.a);
       this.checkSegment(p.b);

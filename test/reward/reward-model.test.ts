@@ -149,7 +149,7 @@ describe('reward model on the reach task', () => {
     const mean = (t: Trajectory) => m.predictReward(t.obs, t.actions, t.length).reduce((s, x) => s + x, 0) / t.length;
     expect(mean(trajs[35])).toBeGreaterThan(mean(trajs[39]));
     m.dispose();
-  });
+  }, 240_000); // rollouts + training: ~15 s alone, several times that on a busy shared machine
 });
 
 describe('relabelling with predictReward', () => {
@@ -252,6 +252,22 @@ describe('tensor hygiene', () => {
   });
 });
 
+describe('a non-finite loss', () => {
+  it('is an error that changes no weights and leaks no tensors', () => {
+    const sampler = new SegmentSampler(randomWalks(3, 40, 33), { length: 10 });
+    const [a, b] = sampler.samplePairs(1, new Rng(34))[0];
+    const bad = { ...a, id: 'nan', obs: a.obs.map((x, i) => (i === 0 ? NaN : x)) };
+    // tanh passes NaN through on every backend (some relu kernels clamp it).
+    const m = new RewardModel({ ...small, seed: 35, activation: 'tanh' });
+    const w = m.net.getWeights();
+    const before = tf.memory().numTensors;
+    expect(() => m.train([{ a: bad, b, label: 1 }])).toThrow(/reward model loss is NaN; no weights were changed/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(m.net.getWeights()).toEqual(w);
+    m.dispose();
+  });
+});
+
 describe('bad input', () => {
   it('names the field and the allowed range', () => {
     expect(() => new RewardModel({ obsDim: 0, actDim: 2 })).toThrow(/obsDim must be an integer >= 1, got 0/);
@@ -259,6 +275,8 @@ describe('bad input', () => {
     expect(() => new RewardModel({ obsDim: 3, actDim: 2, hiddenDims: [8, 0] })).toThrow(/hiddenDims\[1\] must be an integer >= 1/);
     const m = new RewardModel({ ...small, seed: 29 });
     expect(() => m.train([])).toThrow(/no labelled pairs/);
+    const [p0] = oraclePairs(new SegmentSampler(randomWalks(1, 40, 36), { length: 10 }), 1, new Rng(37));
+    expect(() => m.train([{ ...p0, label: 0.7 as 1 }])).toThrow(/train pair 0: label must be 1 \(A preferred\), 0 \(B preferred\) or 0.5 \(equal\), got 0.7/);
     const sampler = new SegmentSampler(randomWalks(3, 40, 30), { length: 10 });
     const pairs = oraclePairs(sampler, 4, new Rng(31));
     expect(() => m.train(pairs, { epochs: 0 })).toThrow(/epochs must be an integer >= 1/);
