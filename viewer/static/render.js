@@ -34,6 +34,12 @@ window.pbrlRender = {
         v.scene.setFrame(v.track, f);
         renderer.render(v.scene.scene, v.camera);
       });
+      // A dark 2-pixel divider between the two views of a pair.
+      for (let i = 1; i < views.length; i++) {
+        renderer.setScissor(i * size.width - 1, 0, 2, size.height);
+        renderer.setClearColor(0x222222, 1);
+        renderer.clear();
+      }
       out.push(canvas.toDataURL('image/png'));
     }
     return out;
