@@ -3,10 +3,13 @@
  * pairs from a manifest. A pool's spec records everything that determined its queries, so reopening
  * the same database with the same options resumes it, and different options cannot silently reuse it.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import type { PoolSpec, QueryInput } from './label-store.js';
-import { loadRun, type RunData } from './run-data.js';
+import { loadRun, MemorySegmentSource, runSegmentSource, type RunData, type SegmentSource } from './run-data.js';
+import type { SceneGeometry } from '../envs/geometry.js';
+import { segmentFromJSON } from '../reward/segment-io.js';
 import { checkRef, parseSegmentId, samplePairs, sampleWindows, segmentId } from './segments.js';
 
 export interface SegmentPoolOptions {
@@ -79,29 +82,66 @@ export function videoPool(manifestPath: string, o: { labelsPerQuery?: number; na
 }
 
 /**
- * A pairs file names exactly which segments to show, e.g. the pairs a query strategy picked:
- * `{ "run": "runs/push", "pairs": [["push:0:16:50", "push:2:140:50"], ...] }`, or
- * `{ "run": ..., "segments": ["push:0:16:50", ...] }` for rating mode. `run` is relative to the file.
- * Every id is checked against the run before anything is stored.
+ * A pairs file names exactly which segments to show, e.g. the pairs a query strategy picked.
+ * Either by id against a run (`run` is relative to the file):
+ *   `{ "run": "runs/push", "pairs": [["push:0:16:50", "push:2:140:50"], ...] }`
+ *   `{ "run": ..., "segments": ["push:0:16:50", ...] }` (rating mode)
+ * or self-contained, with the segments themselves (reward/segment-io's SegmentJSON, poses included)
+ * and the scene geometry per task (or a `run` to take the geometry from):
+ *   `{ "geometry": {"push": {...}}, "segments": [{...}, ...], "pairs": [[idA, idB], ...] }`
+ * (rating mode rates every embedded segment). Every id is checked before anything is stored.
  */
 export function pairsFilePool(
   path: string,
   o: { ratingClasses?: number; labelsPerQuery?: number; name?: string } = {},
-): { pool: PoolSpec; queries: QueryInput[]; run: RunData } {
+): { pool: PoolSpec; queries: QueryInput[]; source: SegmentSource; run: RunData | null } {
   const file = resolve(path);
   if (!existsSync(file)) throw new Error(`${path}: no such pairs file`);
-  let doc: { run?: unknown; pairs?: unknown; segments?: unknown };
+  const text = readFileSync(file, 'utf8');
+  let doc: { run?: unknown; pairs?: unknown; segments?: unknown; geometry?: unknown };
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
     throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  if (typeof doc?.run !== 'string') throw new Error(`${path}: needs "run": the run folder or trajectories.pbrl the segment ids refer to`);
-  const run = loadRun(resolve(dirname(file), doc.run));
+  if (!doc || typeof doc !== 'object') throw new Error(`${path}: expected a JSON object`);
+  const embedded = Array.isArray(doc.segments) && doc.segments.length > 0 && typeof doc.segments[0] === 'object';
+  if (!embedded && typeof doc.run !== 'string') throw new Error(`${path}: needs "run" (the run folder or trajectories.pbrl the ids refer to) or embedded "segments" objects`);
+  const run = typeof doc.run === 'string' ? loadRun(resolve(dirname(file), doc.run)) : null;
+  let source: SegmentSource;
+  const ids = new Set<string>();
+  if (embedded) {
+    const mem = new MemorySegmentSource();
+    (doc.segments as unknown[]).forEach((j, i) => {
+      let seg;
+      try {
+        seg = segmentFromJSON(j, 'segment');
+      } catch (e) {
+        throw new Error(`${path}: segments[${i}]: ${(e as Error).message}`);
+      }
+      if (!seg.poses) throw new Error(`${path}: segments[${i}] (${seg.id}) has no poses to show`);
+      if (ids.has(seg.id)) throw new Error(`${path}: segments[${i}]: id "${seg.id}" appears twice`);
+      ids.add(seg.id);
+      mem.add(seg);
+    });
+    const geometry = (doc.geometry ?? run?.geometry ?? {}) as Record<string, SceneGeometry>;
+    for (const id of ids) {
+      const task = mem.get(id)!.task;
+      if (!geometry[task]) throw new Error(`${path}: no scene geometry for task "${task}" (add "geometry": {"${task}": ...} or a "run")`);
+      mem.addGeometry(task, geometry[task]);
+    }
+    source = mem;
+  } else {
+    source = runSegmentSource(run!);
+  }
   const check = (id: unknown, where: string): string => {
     if (typeof id !== 'string') throw new Error(`${path}: ${where} must be a segment id string`);
+    if (embedded) {
+      if (!ids.has(id)) throw new Error(`${path}: ${where}: no embedded segment "${id}"`);
+      return id;
+    }
     try {
-      checkRef(run.trajectories, parseSegmentId(run.trajectories, id));
+      checkRef(run!.trajectories, parseSegmentId(run!.trajectories, id));
     } catch (e) {
       throw new Error(`${path}: ${where}: ${(e as Error).message}`);
     }
@@ -111,7 +151,7 @@ export function pairsFilePool(
   let queries: QueryInput[];
   if (rating) {
     if (!Array.isArray(doc.segments) || doc.segments.length === 0) throw new Error(`${path}: rating mode needs a non-empty "segments" list`);
-    queries = doc.segments.map((id, i) => ({ a: check(id, `segments[${i}]`) }));
+    queries = embedded ? [...ids].map((a) => ({ a })) : doc.segments.map((id, i) => ({ a: check(id, `segments[${i}]`) }));
   } else {
     if (!Array.isArray(doc.pairs) || doc.pairs.length === 0) throw new Error(`${path}: needs a non-empty "pairs" list of [idA, idB]`);
     queries = doc.pairs.map((p, i) => {
@@ -120,15 +160,18 @@ export function pairsFilePool(
     });
   }
   const base = file.replace(/^.*\//, '').replace(/\.json$/i, '');
+  // The file's own hash (embedded segments) or the run's: resuming is refused if either changed.
+  const sha256 = embedded ? createHash('sha256').update(text).digest('hex') : run!.sha256;
   return {
     pool: {
       name: o.name ?? `${rating ? `rating${o.ratingClasses}` : 'pairs'}-${base}`,
       kind: rating ? 'rating' : 'pair',
-      spec: { file, run: run.file, sha256: run.sha256, queries: queries.map((q) => (q.b ? [q.a, q.b] : q.a)) },
+      spec: { file, ...(run ? { run: run.file } : {}), sha256, queries: queries.map((q) => (q.b ? [q.a, q.b] : q.a)) },
       ...(rating ? { classes: o.ratingClasses } : {}),
       ...(o.labelsPerQuery !== undefined ? { labelsPerQuery: o.labelsPerQuery } : {}),
     },
     queries,
+    source,
     run,
   };
 }

@@ -58,15 +58,16 @@ export function register(program: Command): void {
       }
       if (opts.sideBySide && opts.pairs === undefined && !pairsFile) throw new Error('--side-by-side goes with --pairs (or a pairs file)');
       const run = pairsFile ? pairsFile.run : loadRun(opts.segments);
-      const source = runSegmentSource(run);
-      const T = run.trajectories;
+      const source = pairsFile ? pairsFile.source : runSegmentSource(run!);
+      // Only the modes without a pairs file read the trajectories.
+      const T = run?.trajectories ?? [];
       const length = intOption('length', opts.length, 1);
       const seed = intOption('seed', opts.seed, 0);
       let items: ClipItem[];
       let manifest: { pairs: { a: { file: string; id: string }; b: { file: string; id: string } }[] } | null = null;
       if (opts.ids !== undefined) {
         const ids = opts.ids.split(',').map((s) => s.trim()).filter(Boolean);
-        for (const id of ids) if (!source.get(id)) throw new Error(`--ids: "${id}" is not a segment of ${run.file} (form task:seed:start:length, inside an episode)`);
+        for (const id of ids) if (!source.get(id)) throw new Error(`--ids: "${id}" is not a segment of ${run?.file} (form task:seed:start:length, inside an episode)`);
         items = ids.map((id) => ({ name: fileName(id), ids: [id] }));
       } else if (opts.count !== undefined) {
         items = sampleWindows(T, { count: intOption('count', opts.count, 1), length, seed }).map((r) => {
@@ -90,7 +91,7 @@ export function register(program: Command): void {
         }
       }
       const out = resolve(opts.out);
-      console.log(`rendering ${items.length} clip(s) of ${run.name} to ${out} as ${format}`);
+      console.log(`rendering ${items.length} clip(s) of ${run?.name ?? opts.segments} to ${out} as ${format}`);
       const stats = await exportClips({
         source,
         items,

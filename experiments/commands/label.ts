@@ -86,7 +86,7 @@ export function register(program: Command): void {
           ...(opts.pool ? { name: opts.pool } : {}),
         });
         built = f;
-        segments = runSegmentSource(f.run);
+        segments = f.source;
         dbDefault = join(dirname(resolve(opts.segments)), 'labels.sqlite');
       } else if (opts.segments) {
         const run = loadRun(opts.segments);

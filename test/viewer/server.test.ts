@@ -7,6 +7,7 @@ import { buildServer, isSwapped, listen } from '../../viewer/server.js';
 import { loadRun, runSegmentSource, type RunData } from '../../viewer/run-data.js';
 import { LabelStore } from '../../viewer/label-store.js';
 import { pairsFilePool, segmentPool, videoPool } from '../../viewer/pools.js';
+import { segmentToJSON } from '../../reward/segment-io.js';
 import { makeRun, tempDir } from './fixture.js';
 
 let dir: string;
@@ -196,6 +197,34 @@ describe('pairs files', () => {
     expect(() => pairsFilePool(f)).toThrow(/pairs\[0\]\[1\]: window \[50, 70\) does not fit/);
     writeFileSync(f, JSON.stringify({ pairs: [] }));
     expect(() => pairsFilePool(f)).toThrow(/needs "run"/);
+  });
+
+  it('can carry the segments themselves (reward/segment-io JSON) with their geometry, no run needed', async () => {
+    const src = runSegmentSource(run);
+    const segs = ['reach:0:0:20', 'reach:1:5:20'].map((id) => segmentToJSON(src.get(id)!));
+    const f = join(dir, 'embedded.json');
+    writeFileSync(f, JSON.stringify({ geometry: run.geometry, segments: segs, pairs: [['reach:1:5:20', 'reach:0:0:20']] }));
+    const built = pairsFilePool(f);
+    expect(built.run).toBeNull();
+    expect(built.queries).toEqual([{ a: 'reach:1:5:20', b: 'reach:0:0:20' }]);
+    const estore = new LabelStore(join(dir, 'embedded.sqlite'));
+    estore.ensurePool(built.pool, built.queries);
+    const eapp = await buildServer({ labeling: { store: estore, pools: () => [built.pool.name], segments: built.source } });
+    try {
+      const seg = (await eapp.inject({ url: '/api/segments/reach:1:5:20' })).json();
+      expect(seg).toMatchObject({ task: 'reach', frames: 21 });
+      expect((await eapp.inject({ url: '/api/geometry/reach' })).statusCode).toBe(200);
+    } finally {
+      await eapp.close();
+      estore.close();
+    }
+    expect(pairsFilePool(f, { ratingClasses: 2 }).queries).toEqual([{ a: 'reach:0:0:20' }, { a: 'reach:1:5:20' }]);
+    writeFileSync(f, JSON.stringify({ segments: segs, pairs: [['reach:1:5:20', 'reach:0:0:20']] }));
+    expect(() => pairsFilePool(f)).toThrow(/no scene geometry for task "reach"/);
+    writeFileSync(f, JSON.stringify({ geometry: run.geometry, segments: segs, pairs: [['reach:1:5:20', 'reach:9:0:20']] }));
+    expect(() => pairsFilePool(f)).toThrow(/no embedded segment "reach:9:0:20"/);
+    writeFileSync(f, JSON.stringify({ geometry: run.geometry, segments: [{ ...segs[0], obs: 'AAAA' }], pairs: [] }));
+    expect(() => pairsFilePool(f)).toThrow(/segments\[0\]/);
   });
 });
 
