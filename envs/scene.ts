@@ -58,7 +58,7 @@ export class Scene {
     this.world.timestep = PHYSICS_DT;
     this.world.integrationParameters.numSolverIterations = 4; // 2 ran ~1.5x faster but dropped pick-place to 25/30
     // 4 internal PGS iterations keep fast finger/object impacts from interpenetrating (rapier-gripper.md).
-    this.world.integrationParameters.numInternalPgsIterations = 4;
+    this.world.integrationParameters.numInternalPgsIterations = 4; // 1 broke door-open (0/30) and plate-slide (19/30)
     // Rapier's contacts are springs at 30 Hz by default: a 30 N grip sank the pads 8 mm into a 0.1 kg
     // puck and the grasp failed. 100 Hz keeps grip penetration near 1 mm (pick-place 20/20).
     this.world.integrationParameters.contact_natural_frequency = CONTACT_HZ;
