@@ -3,6 +3,6 @@ export * from './select.js';
 export { uniformQueries } from './uniform.js';
 export { disagreementQueries, disagreementScores } from './disagreement.js';
 export { entropyQueries, entropyScores } from './entropy.js';
-export { kCenterQueries, greedyKCenter, pairObsFeatures, kCenterAmong } from './k-center.js';
+export { kCenterQueries, greedyKCenter, pairObsFeatures, kCenterAmong, distanceToLabelled } from './k-center.js';
 export { kCenterDisagreementQueries } from './k-center-disagreement.js';
 export { kCenterEntropyQueries } from './k-center-entropy.js';

@@ -47,16 +47,17 @@ function minSqDistToSet(pool: Float32Array, N: number, ref: Float32Array, M: num
 
 /**
  * Greedy k-center over candidate features: k indices, each the candidate with the largest distance
- * to its nearest covered point at the time it is picked. Without labelled points the first pick is
+ * to its nearest covered point at the time it is picked. `minD` holds each candidate's squared
+ * distance to what is already covered (Infinity: nothing); without coverage the first pick is
  * candidate `first` (B-Pref starts from an arbitrary one).
  */
-export function greedyKCenter(x: Float32Array, N: number, dim: number, k: number, covered?: { x: Float32Array; n: number }, first = 0): number[] {
-  const minD = covered && covered.n > 0 ? minSqDistToSet(x, N, covered.x, covered.n, dim) : new Float64Array(N).fill(Infinity);
+export function greedyKCenter(x: Float32Array, N: number, dim: number, k: number, minD: Float64Array = new Float64Array(N).fill(Infinity), first = 0): number[] {
   const chosen: number[] = [];
   const taken = new Uint8Array(N);
+  const anyCovered = minD.some((d) => d !== Infinity);
   for (let step = 0; step < k; step++) {
     let best = -1;
-    if (step === 0 && !(covered && covered.n > 0)) best = first;
+    if (step === 0 && !anyCovered) best = first;
     else {
       let bestD = -1;
       for (let i = 0; i < N; i++) if (!taken[i] && minD[i] > bestD) (bestD = minD[i]), (best = i);
@@ -78,17 +79,30 @@ export function greedyKCenter(x: Float32Array, N: number, dim: number, k: number
   return chosen;
 }
 
+/**
+ * Squared distance from each candidate to its nearest labelled pair. Labelled pairs are turned into
+ * features a block at a time: a run with 10^4 labels of 2 x 50 x 39 observations would otherwise
+ * hold 150 MB of features at once.
+ */
+export function distanceToLabelled(x: Float32Array, N: number, dim: number, labelled: readonly CandidatePair[] | undefined): Float64Array {
+  const minD = new Float64Array(N).fill(Infinity);
+  if (!labelled || labelled.length === 0) return minD;
+  const block = Math.max(1, Math.floor(8_000_000 / Math.max(1, dim)));
+  for (let s = 0; s < labelled.length; s += block) {
+    const f = pairObsFeatures(labelled.slice(s, s + block));
+    if (f.dim !== dim) throw new Error(`k-center: labelled pairs have ${f.dim} observation values per pair, candidates ${dim}`);
+    const d = minSqDistToSet(x, N, f.x, Math.min(block, labelled.length - s), dim);
+    for (let i = 0; i < N; i++) if (d[i] < minD[i]) minD[i] = d[i];
+  }
+  return minD;
+}
+
 /** k-center on a subset of the pool (given as pool indices); returns pool indices. */
 export function kCenterAmong(pool: readonly CandidatePair[], among: readonly number[], k: number, labelled: readonly CandidatePair[] | undefined, first = 0): number[] {
   const sub = among.map((i) => pool[i]);
   const { x, dim } = pairObsFeatures(sub);
-  let covered: { x: Float32Array; n: number } | undefined;
-  if (labelled && labelled.length > 0) {
-    const f = pairObsFeatures(labelled);
-    if (f.dim !== dim) throw new Error(`k-center: labelled pairs have ${f.dim} observation values per pair, candidates ${dim}`);
-    covered = { x: f.x, n: labelled.length };
-  }
-  return greedyKCenter(x, sub.length, dim, k, covered, first).map((j) => among[j]);
+  const minD = distanceToLabelled(x, sub.length, dim, labelled);
+  return greedyKCenter(x, sub.length, dim, k, minD, first).map((j) => among[j]);
 }
 
 export const kCenterQueries: QueryStrategy = {

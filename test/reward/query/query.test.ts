@@ -91,6 +91,8 @@ describe('k-center', () => {
   it('greedy picks maximise the distance to the nearest covered point', () => {
     const x = Float32Array.from([0, 1, 2, 10]);
     expect(greedyKCenter(x, 4, 1, 3, undefined, 0)).toEqual([0, 3, 2]);
+    // With 10 already covered: 0 is farthest (100), then 2 (min(4, 64) = 4 vs 1 for 1).
+    expect(greedyKCenter(x, 4, 1, 2, Float64Array.from([100, 81, 64, 0]))).toEqual([0, 2]);
   });
 
   it('k-center + disagreement only picks from the more uncertain half', () => {
