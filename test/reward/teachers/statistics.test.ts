@@ -53,7 +53,11 @@ describe('stochastic (Bradley-Terry)', () => {
       sumP += p;
       sumV += p * (1 - p);
     }
-    expect(Math.abs(sumY - sumP) / Math.sqrt(sumV)).toBeLessThan(4);
+    const z = (sumY - sumP) / Math.sqrt(sumV);
+    const byGap = [...bins.entries()].sort((x, y) => x[0] - y[0]).filter(([, b]) => b.n >= 200)
+      .map(([k, b]) => `gap~${k}: ${(b.y / b.n).toFixed(3)}/${(b.p / b.n).toFixed(3)}`).join(', ');
+    console.log(`stoc beta=${beta}: observed/predicted P(A) ${byGap}; overall z = ${z.toFixed(2)}`);
+    expect(Math.abs(z)).toBeLessThan(4);
     for (const [, b] of bins) {
       if (b.n < 200) continue;
       expect(Math.abs(b.y - b.p) / Math.sqrt(b.v)).toBeLessThan(4);
@@ -79,6 +83,7 @@ describe('mistake', () => {
     const oracle = oracleTeacher();
     const pairs = randomPairs(20000, 9);
     const flips = pairs.filter(([a, b]) => t.label(a, b) !== oracle.label(a, b)).length / pairs.length;
+    console.log(`mistake eps=0.1: flip rate ${flips.toFixed(4)} over ${pairs.length} pairs`);
     expect(Math.abs(flips - 0.1)).toBeLessThan(4 * Math.sqrt((0.1 * 0.9) / pairs.length));
   });
 });
@@ -99,6 +104,7 @@ describe('skip', () => {
       expect(y === null).toBe(shouldSkip);
     }
     expect(skipped).toBe(expected);
+    console.log(`skip thresh=${thresh}: ${skipped} of 5000 skipped, formula ${expected}`);
     expect(skipped / 5000).toBeGreaterThan(0.2); // the threshold bites in this set-up
   });
 
