@@ -148,3 +148,15 @@ export function parseConfig<S extends z.ZodTypeAny>(schema: S, raw: unknown, wha
   if (!r.success) throw new Error(`invalid ${what} config: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return r.data;
 }
+
+/**
+ * Fraction of hard-labelled pairs (label 0 or 1) whose preferred side scores higher; ties (0.5) are
+ * left out. A metric: comparison ops have no gradient, so it must never feed a loss value.
+ */
+export function pairAccuracy(scoreA: tf.Tensor, scoreB: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const hard = tf.cast(tf.notEqual(labels, 0.5), 'float32');
+    const right = tf.cast(tf.equal(tf.greater(scoreA, scoreB), tf.greater(labels, 0.5)), 'float32');
+    return tf.div(tf.sum(tf.mul(right, hard)), tf.maximum(tf.sum(hard), 1)) as tf.Scalar;
+  });
+}

@@ -21,7 +21,7 @@ import { Rng } from '../../core/rng.js';
 import type { Agent, AgentState } from '../agent.js';
 import type { Batch } from '../replay-buffer.js';
 import { weightedBcLoss } from './bc.js';
-import { actorAct, checkAlgo, cplLoss, loadOptimizers, makeActor, parseConfig, saveOptimizers, setLearningRate, squaredErrorLogLik, warmupLr } from './common.js';
+import { actorAct, checkAlgo, cplLoss, pairAccuracy, loadOptimizers, makeActor, parseConfig, saveOptimizers, setLearningRate, squaredErrorLogLik, warmupLr } from './common.js';
 import { requirePairBatch } from './data.js';
 
 export const CplConfigSchema = z
@@ -94,8 +94,7 @@ export class CPL implements Agent {
         const logp = squaredErrorLogLik(mu, act); // [2PL]
         const scores = tf.mul(c.alpha, tf.sum(tf.reshape(logp, [P, 2, L]), 2)); // [P, 2]
         const [sa, sb] = tf.split(scores, 2, 1).map((t) => tf.reshape(t, [P]));
-        // Accuracy on hard labels: does the preferred segment score higher?
-        acc = tf.keep(tf.mean(tf.cast(tf.equal(tf.greater(sa, sb), tf.greater(labels, 0.5)), 'float32')));
+        acc = tf.keep(pairAccuracy(sa, sb, labels));
         let loss = cplLoss(sa, sb, labels, c.contrastiveBias);
         if (c.bcCoeff > 0) loss = tf.add(loss, tf.mul(c.bcCoeff, weightedBcLoss(mu, act, ones))) as tf.Scalar;
         return loss;

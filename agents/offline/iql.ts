@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { MLP } from '../../core/nn/mlp.js';
 import { Adam, adam, optimizerStep } from '../../core/nn/optim.js';
 import { Rng } from '../../core/rng.js';
-import { bradleyTerryLoss, parseConfig } from './common.js';
+import { bradleyTerryLoss, pairAccuracy, parseConfig } from './common.js';
 import type { PairBatch } from './data.js';
 import { ValueLearner, valueLearnerFields } from './value-learning.js';
 
@@ -69,7 +69,7 @@ export class IQL extends ValueLearner {
       m.reward_loss = optimizerStep(this.rewardOpt, () => {
         const ret = tf.sum(tf.reshape(this.reward.apply(sa), [P, 2, L]), 2);
         const [ra, rb] = tf.split(ret, 2, 1).map((t) => tf.reshape(t, [P]));
-        acc = tf.keep(tf.mean(tf.cast(tf.equal(tf.greater(ra, rb), tf.greater(labels, 0.5)), 'float32')));
+        acc = tf.keep(pairAccuracy(ra, rb, labels));
         return bradleyTerryLoss(ra, rb, labels);
       }, this.reward.variables, { name: 'P-IQL reward model loss' });
       const a = acc as tf.Tensor | null;

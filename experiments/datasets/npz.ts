@@ -106,7 +106,8 @@ export function encodeNpz(entries: Record<string, NpzEntry>): Buffer {
 }
 
 /**
- * The dataset as numpy arrays with their shapes (same names as the file format), plus `header` as a
+ * The dataset as numpy arrays with their shapes (the file format's arrays, names in snake_case:
+ * seg_episode, pair_a, ...), plus `header` as a
  * UTF-8 JSON byte array: `json.loads(bytes(np.load(f)["header"]))`.
  */
 export function datasetNpzEntries(ds: OfflineDataset): Record<string, NpzEntry> {

@@ -102,3 +102,12 @@ describe('offline losses', () => {
     expect(cosineLr(3e-4, 7, 0)).toBe(3e-4);
   });
 });
+
+describe('pair accuracy metric', () => {
+  it('counts hard labels only', async () => {
+    const { pairAccuracy } = await import('../../../agents/offline/common.js');
+    // Pairs: A>B labelled A (right), A<B labelled A (wrong), tie (ignored), A<B labelled B (right).
+    const acc = pairAccuracy(tf.tensor1d([2, 0, 5, 0]), tf.tensor1d([1, 1, 0, 3]), tf.tensor1d([1, 1, 0.5, 0]));
+    expect(val(acc)[0]).toBeCloseTo(2 / 3, 6);
+  });
+});

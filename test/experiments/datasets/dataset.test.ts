@@ -12,6 +12,10 @@ import { writeBinFile } from '../../../core/serialize.js';
 import { makeDataset, type MakeDatasetOptions } from '../../../experiments/datasets/make.js';
 import { readDataset, writeDataset, type OfflineDataset } from '../../../experiments/datasets/format.js';
 import { writeDatasetNpz } from '../../../experiments/datasets/npz.js';
+import { initBackend } from '../../../core/backend.js';
+import { SAC } from '../../../agents/sac.js';
+import { runOnline } from '../../../experiments/online-runner.js';
+import { RunDir } from '../../../experiments/run-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pbrl-ds-'));
 const base: MakeDatasetOptions = { task: 'reach', kind: 'dense', episodes: 6, maxPathLength: 40, segmentLength: 10, segments: 20, pairsPerSegment: 3, noise: [0.2, 1], includeRandom: true, seed: 5 };
@@ -61,6 +65,26 @@ describe('dataset maker', () => {
     const other = await makeDataset({ ...base, seed: 6 });
     expect(other.data.actions).not.toEqual(dense.data.actions);
   });
+
+  it('rolls out SAC checkpoints (pbrl train run folders) as a source', async () => {
+    await initBackend();
+    const runDir = join(dir, 'sac-run');
+    const run = new RunDir(runDir);
+    const sacCfg = { hiddenDims: [16] };
+    run.writeConfig({ algo: 'sac', task: 'reach', sac: sacCfg });
+    const sac = new SAC(39, 4, sacCfg, 0);
+    await runOnline(sac, { task: 'reach', steps: 80, seed: 0, evalEvery: 1000, evalEpisodes: 1, seedSteps: 40, batchSize: 16, bufferCapacity: 1000, checkpointEvery: 80, maxPathLength: 40, progress: false }, run, false);
+    sac.dispose();
+    const ds = await makeDataset({ ...base, episodes: 3, segments: 4, noise: [0.5], includeRandom: false, checkpoints: [runDir], checkpointNoise: 0 });
+    expect(ds.header.sources.map((s) => `${s.policy}:${s.noise}:${s.episodes}`)).toEqual(['scripted:0.5:2', `sac:${runDir}:0:1`]);
+    // Noise-free SAC rollouts are its deterministic policy: replaying the same observations gives the same actions.
+    const back = new SAC(39, 4, sacCfg, 7);
+    await back.loadState(JSON.parse(readFileSync(join(runDir, 'checkpoint', 'agent.json'), 'utf8')));
+    const e = 1; // episode 1 came from source 1 (SAC)
+    const o = ds.data.obs.subarray(e * 41 * 39, e * 41 * 39 + 39);
+    expect(Array.from(ds.data.actions.subarray(e * 40 * 4, e * 40 * 4 + 4))).toEqual(Array.from(back.act(o, 1, true)).map((x) => Math.max(-1, Math.min(1, x))));
+    back.dispose();
+  }, 60_000);
 
   it('bad options name the field', async () => {
     await expect(makeDataset({ ...base, task: 'juggle' })).rejects.toThrow(/task: unknown task "juggle"/);
