@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../core/backend.js';
 import { SAC } from '../../agents/sac.js';
-import { runOnline } from '../../experiments/online-runner.js';
+import { evalSeed, runOnline } from '../../experiments/online-runner.js';
+import { makeEnv } from '../../envs/registry.js';
+import { Rng } from '../../core/rng.js';
 import { RunDir } from '../../experiments/run-files.js';
 import { setupPebble } from '../../experiments/pebble-setup.js';
 import { parseTrainConfig } from '../../experiments/train-config.js';
@@ -81,4 +83,37 @@ describe('PEBBLE schedule', () => {
     agent.dispose();
     setup.dispose();
   }, 180_000);
+});
+
+describe('PEBBLE learning', () => {
+  it('learns reach from 400 oracle preference labels (small config), clearly beating a random policy', async () => {
+    const cfg = parseTrainConfig({
+      algo: 'pebble', task: 'reach', steps: 5000, seed: 0, seedSteps: 500, batchSize: 128, maxPathLength: 100,
+      evalEvery: 5000, evalEpisodes: 5, checkpointEvery: 100_000,
+      sac: { hiddenDims: [64, 64], actorLr: 1e-3, criticLr: 1e-3 },
+      pebble: { unsupSteps: 500, numInteract: 500 },
+      reward: { model: { hiddenDims: [64, 64] }, feedback: { queriesPerRound: 50, maxFeedback: 400, teacher: 'oracle' } },
+    });
+    const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+    const setup = setupPebble(cfg, agent);
+    const result = await runOnline(agent, {
+      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+    }, new RunDir(mkdtempSync(join(tmpdir(), 'pebble-learn-'))), false, setup.hooks);
+    agent.dispose();
+    setup.dispose();
+    // The random policy on the same evaluation episodes.
+    const env = await makeEnv('reach', { maxPathLength: cfg.maxPathLength });
+    const rng = new Rng(1);
+    let randomReturn = 0;
+    for (let k = 0; k < cfg.evalEpisodes; k++) {
+      env.reset({ seed: evalSeed(cfg.seed, k) });
+      for (let t = 0; t < cfg.maxPathLength; t++) randomReturn += env.step(env.actionSpace.sample(rng)).reward;
+    }
+    randomReturn /= cfg.evalEpisodes;
+    env.close();
+    // Threshold: twice the random policy's true return (measured here: ~480 vs ~150). The agent never
+    // sees the true reward; only 400 oracle labels over 8 rounds.
+    expect(result!.meanReturn).toBeGreaterThan(2 * randomReturn);
+  }, 600_000);
 });
