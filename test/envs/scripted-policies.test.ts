@@ -33,7 +33,27 @@ function successRate(name: string, policy: 'scripted' | 'random', episodes: numb
   return solved / episodes;
 }
 
+/** Mean dense reward per step over one 120-step episode. */
+function meanReward(name: string, policy: 'scripted' | 'random', seed: number): number {
+  const task = getTask(name);
+  const env = task.create({ maxPathLength: 120 });
+  const rng = new Rng(seed).split('random-policy');
+  let { obs } = env.reset({ seed });
+  let total = 0;
+  for (let t = 0; t < 120; t++) {
+    const r = env.step(policy === 'scripted' ? task.scripted(obs) : env.actionSpace.sample(rng));
+    obs = r.obs;
+    total += r.reward;
+  }
+  env.close();
+  return total / 120;
+}
+
 describe.each(taskNames())('%s', (name) => {
+  it('dense reward ranks the expert far above random actions (what synthetic teachers rely on)', () => {
+    expect(meanReward(name, 'scripted', 77)).toBeGreaterThan(3 * meanReward(name, 'random', 77) + 1);
+  });
+
   it('scripted expert succeeds in >= 90% of 50 seeded episodes; a random policy far less often', () => {
     const scripted = successRate(name, 'scripted', 50, 1000);
     expect(scripted).toBeGreaterThanOrEqual(0.9);
