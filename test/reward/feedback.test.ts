@@ -3,6 +3,7 @@ import { initBackend } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
 import { PreferenceLearner } from '../../reward/feedback.js';
 import { TeacherLabelSource } from '../../reward/label-source.js';
+import { LabelQueue } from '../../reward/label-queue.js';
 import { RewardModel } from '../../reward/reward-model.js';
 import { SegmentSampler } from '../../reward/segments.js';
 import { oracleTeacher, parseTeacher } from '../../reward/teachers/index.js';
@@ -66,6 +67,22 @@ describe('feedback rounds', () => {
     expect(learner.dataset.segmentLength).toBe(14);
     expect(learner.unlabelled.length).toBe(200);
     expect(r.train && 'pseudoLabelRate' in r.train).toBe(true);
+    model.dispose();
+  });
+
+  it('waits for a person: a round resolves when the labeling page has answered every query', async () => {
+    const trajs = randomWalks(5, 40, 14);
+    const model = new RewardModel({ ...small, seed: 15 });
+    const queue = new LabelQueue();
+    const learner = new PreferenceLearner(model, queue, { segmentLength: 10, queriesPerRound: 6, maxFeedback: 6, strategy: 'uniform', epochs: 1 }, new Rng(16));
+    const round = learner.feedbackRound(trajs);
+    await new Promise((r) => setTimeout(r, 10));
+    const oracle = oracleTeacher();
+    const asked = queue.pending();
+    expect(asked.length).toBe(6);
+    asked.forEach(({ a, b }, i) => (i === 0 ? queue.skip(a.id, b.id, 'carol') : queue.answer(a.id, b.id, oracle.label(a, b), 'carol')));
+    const r = (await round)!;
+    expect(r).toMatchObject({ asked: 6, labelled: 5, skipped: 1 });
     model.dispose();
   });
 

@@ -25,6 +25,16 @@ describe('teacher spec parser', () => {
     expect(eq.thresholdValue(eq.config.equal!, 'equal')).toBeCloseTo(1, 6);
   });
 
+  it('a normalised spec parses back to the same teacher', () => {
+    const valueFn = () => 0;
+    for (const spec of ['oracle', 'stoc', 'skip:thresh=2+stoc:beta=0.5', 'equal+mistake:eps=0.2+myopic', 'regret+stoc:beta=inf']) {
+      const t = parseTeacher(spec, new Rng(0), { valueFn });
+      const again = parseTeacher(t.spec, new Rng(0), { valueFn });
+      expect(again.spec).toBe(t.spec);
+      expect(again.config).toEqual(t.config);
+    }
+  });
+
   it('labels carry the spec as the teacher name', () => {
     const t = parseTeacher('mistake:eps=0', new Rng(0));
     const a = makeSegment([1]);
