@@ -17,6 +17,7 @@ import { allocBatch, Batch, ReplayBuffer } from '../agents/replay-buffer.js';
 import type { Trajectory } from '../core/types.js';
 import { makeEnv } from '../envs/registry.js';
 import type { SawyerEnv } from '../envs/sawyer-env.js';
+import { EpisodeRecorder } from '../envs/recorder.js';
 import { RunDir } from './run-files.js';
 
 export interface OnlineRunConfig {
@@ -92,21 +93,11 @@ export interface RunHooks {
   afterStep?: (ctx: { step: number; buffer: ReplayBuffer }) => Promise<Record<string, number> | void>;
   /** Receives each finished training episode (PEBBLE's pool of segments to query). */
   onEpisodeEnd?: (traj: Trajectory, episode: number) => void;
+  /** Record body poses in those episodes (needed when people label their segments). */
+  recordPoses?: boolean;
   /** Extra state for checkpoints (e.g. reward model, labels) and its restore on --resume. */
   saveState?: () => Promise<unknown>;
   loadState?: (state: unknown) => Promise<void>;
-}
-
-function packEpisode(task: string, seed: number, ep: { obs: Float32Array[]; act: Float32Array[]; rew: number[]; succ: number[] }, obsDim: number, actDim: number): Trajectory {
-  const T = ep.act.length;
-  const obs = new Float32Array((T + 1) * obsDim);
-  ep.obs.forEach((o, i) => obs.set(o, i * obsDim));
-  const actions = new Float32Array(T * actDim);
-  ep.act.forEach((a, i) => actions.set(a, i * actDim));
-  return {
-    task, seed, obsDim, actDim, length: T, obs, actions,
-    rewards: Float32Array.from(ep.rew), success: Uint8Array.from(ep.succ), terminated: false, truncated: true,
-  };
 }
 
 export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir, resume: boolean, hooks: RunHooks = {}): Promise<EvalResult | null> {
@@ -152,6 +143,8 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
   };
 
   const batch = allocBatch(cfg.batchSize, obsDim, actDim);
+  // Episodes for the reward learner; body poses only when a person will watch the segments.
+  const recorder = hooks.onEpisodeEnd ? new EpisodeRecorder(env, hooks.recordPoses ?? false) : null;
   const bar = cfg.progress && process.stderr.isTTY
     ? new SingleBar({ format: '{bar} {value}/{total} steps | {sps} env steps/s | {ups} updates/s | eval success {succ} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true })
     : null;
@@ -175,7 +168,7 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
       let { obs } = env.reset({ seed: epSeed });
       let epReturn = 0;
       let epSuccess = false;
-      const ep = hooks.onEpisodeEnd ? { obs: [Float32Array.from(obs)] as Float32Array[], act: [] as Float32Array[], rew: [] as number[], succ: [] as number[] } : null;
+      if (recorder) recorder.start(obs, epSeed);
       for (;;) {
         const action = state.step < cfg.seedSteps
           ? actionRng.fillUniform(new Float32Array(actDim), -1, 1) as Float32Array
@@ -186,12 +179,7 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
         buffer.add(obs, action, trainR, r.obs, r.terminated, r.reward);
         epReturn += r.reward;
         if (r.info.success) epSuccess = true;
-        if (ep) {
-          ep.obs.push(Float32Array.from(r.obs));
-          ep.act.push(Float32Array.from(action));
-          ep.rew.push(r.reward);
-          ep.succ.push(r.info.success ? 1 : 0);
-        }
+        recorder?.record(action, r);
         obs = r.obs;
         state.step++;
 
@@ -233,7 +221,7 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
         if (r.terminated || r.truncated || state.step >= cfg.steps) break;
       }
       run.appendMetrics({ step: state.step, episode: state.episode, train_return: epReturn, train_success: epSuccess ? 1 : 0 });
-      if (ep && hooks.onEpisodeEnd) hooks.onEpisodeEnd(packEpisode(cfg.task, epSeed, ep, obsDim, actDim), state.episode);
+      if (recorder && hooks.onEpisodeEnd) hooks.onEpisodeEnd(recorder.finish(), state.episode);
       state.episode++;
       if (state.step >= state.nextCheckpoint || state.step >= cfg.steps || interrupted) {
         state.nextCheckpoint = state.step + cfg.checkpointEvery;

@@ -30,6 +30,21 @@ export const TrainConfigSchema = z
     sac: SacConfigSchema.optional().default(SacConfigSchema.parse({})),
     /** PEBBLE / SURF schedule (ignored by sac). */
     pebble: PebbleConfigSchema.optional().default(PebbleConfigSchema.parse({})),
+    /**
+     * People label the queries in the browser (`--teacher human`): the labeling page is served while
+     * training, each feedback round waits for answers up to timeoutS, then applies the fallback:
+     * 'skip' (unanswered queries count as skipped) or a teacher spec answering in their place.
+     */
+    human: z
+      .object({
+        name: z.string().min(1).default('human'),
+        timeoutS: z.number().positive().default(600),
+        fallback: z.string().default('skip'),
+        port: z.number().int().min(0).max(65535).default(0),
+        instructions: z.string().optional(),
+      })
+      .strict()
+      .optional(),
     /** Reward model, teacher, query strategy and budget (PEBBLE / SURF). SURF sets feedback.surf. */
     reward: rewardConfigSchema.optional().default(rewardConfigSchema.parse({})),
   })

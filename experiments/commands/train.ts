@@ -39,6 +39,10 @@ interface TrainOpts {
   query?: string;
   unsupSteps?: string;
   numInteract?: string;
+  labeler?: string;
+  humanTimeout?: string;
+  fallback?: string;
+  port?: string;
 }
 
 function num(name: string, v: string | undefined): number | undefined {
@@ -63,7 +67,14 @@ function buildConfig(opts: TrainOpts): TrainConfig {
   };
   const reward = { model: { ...(fileCfg.reward?.model ?? {}) }, feedback: { ...(fileCfg.reward?.feedback ?? {}) } };
   const fb = reward.feedback as Record<string, unknown>;
-  if (opts.teacher) fb.teacher = opts.teacher;
+  let human: Record<string, unknown> | undefined = fileCfg.human ? { ...fileCfg.human } : undefined;
+  if (opts.teacher === 'human') {
+    human = { ...(human ?? {}) };
+    if (opts.labeler) human.name = opts.labeler;
+    if (opts.humanTimeout) human.timeoutS = num('human-timeout', opts.humanTimeout);
+    if (opts.fallback) human.fallback = opts.fallback;
+    if (opts.port) human.port = num('port', opts.port);
+  } else if (opts.teacher) fb.teacher = opts.teacher;
   if (opts.feedback) fb.maxFeedback = num('feedback', opts.feedback);
   if (opts.queriesPerRound) fb.queriesPerRound = num('queries-per-round', opts.queriesPerRound);
   if (opts.query) fb.strategy = opts.query;
@@ -71,7 +82,7 @@ function buildConfig(opts: TrainOpts): TrainConfig {
   const pebble = { ...(fileCfg.pebble ?? {}) };
   if (opts.unsupSteps) pebble.unsupSteps = num('unsup-steps', opts.unsupSteps);
   if (opts.numInteract) pebble.numInteract = num('num-interact', opts.numInteract);
-  const merged: Record<string, unknown> = { ...fileCfg, sac, reward, pebble };
+  const merged: Record<string, unknown> = { ...fileCfg, sac, reward, pebble, ...(human ? { human } : {}) };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   return parseTrainConfig(merged);
 }
@@ -95,7 +106,11 @@ export function register(program: Command): void {
     .option('--lr <x>', 'actor and critic learning rate (default 3e-4)')
     .option('--max-path-length <n>', 'episode length (default 500)')
     .option('--checkpoint-every <n>', 'checkpoint every n env steps, at the next episode end (default 10000)')
-    .option('--teacher <spec>', 'PEBBLE/SURF label source: a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle)')
+    .option('--teacher <spec>', 'PEBBLE/SURF label source: human (a person on the labeling page), or a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle)')
+    .option('--labeler <name>', 'with --teacher human: the name recorded on the labels (default human)')
+    .option('--human-timeout <s>', 'with --teacher human: seconds each feedback round waits for answers (default 600)')
+    .option('--fallback <skip|spec>', 'with --teacher human: what answers unanswered queries: skip, or a teacher spec such as oracle (default skip)')
+    .option('--port <n>', 'with --teacher human: port of the labeling page (default: a free one)')
     .option('--feedback <n>', 'PEBBLE/SURF total queries (max_feedback, default 10000)')
     .option('--queries-per-round <n>', 'queries per feedback round (reward_batch, default 50)')
     .option('--query <strategy>', 'query selection: uniform | disagreement | entropy | kcenter | kcenter-disagreement | kcenter-entropy (default disagreement)')
@@ -130,7 +145,13 @@ export function register(program: Command): void {
       const actDim = probe.actionSpace.size;
       probe.close();
       const agent = new SAC(obsDim, actDim, cfg.sac, cfg.seed);
-      const prefs = cfg.algo === 'pebble' || cfg.algo === 'surf' ? setupPebble(cfg, agent) : null;
+      if (cfg.human && cfg.algo === 'sac') throw new Error('--teacher human needs --algo pebble or surf (sac trains on the true reward)');
+      const geometryEnv = cfg.human ? await makeEnv(cfg.task) : null;
+      geometryEnv?.reset({ seed: cfg.seed }); // the scene (and so its geometry) exists after a reset
+      const prefs = cfg.algo === 'pebble' || cfg.algo === 'surf'
+        ? await setupPebble(cfg, agent, geometryEnv ? { runDir: opts.out, geometry: { [cfg.task]: geometryEnv.geometry() } } : undefined)
+        : null;
+      geometryEnv?.close();
       if (prefs && opts.resume) {
         throw new Error(`--resume is not supported for ${cfg.algo} yet (its reward model and labels are not checkpointed); start a new run`);
       }
@@ -144,7 +165,7 @@ export function register(program: Command): void {
         checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: opts.progress,
       }, run, Boolean(opts.resume), prefs?.hooks ?? {});
       agent.dispose();
-      prefs?.dispose();
+      await prefs?.dispose();
       if (result) console.log(`final eval: success ${(100 * result.successRate).toFixed(0)}%, return ${result.meanReturn.toFixed(1)} over ${result.episodes} episodes`);
     });
 }

@@ -4,7 +4,7 @@
  * the actor kept, rounds every numInteract steps until the budget is spent.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../core/backend.js';
@@ -30,7 +30,7 @@ describe('PEBBLE schedule', () => {
       reward: { model: { hiddenDims: [32] }, feedback: { segmentLength: 25, queriesPerRound: 20, maxFeedback: 50, epochs: 3 } },
     });
     const agent = new SAC(39, 4, cfg.sac, cfg.seed);
-    const setup = setupPebble(cfg, agent);
+    const setup = await setupPebble(cfg, agent);
     const { hooks, pebble } = setup;
     // Watch the hooks while the runner uses them.
     const seen = { intrinsicBatches: 0, envRewardBatches: 0, criticBefore: [] as Float32Array[], actorBefore: [] as Float32Array[] };
@@ -81,7 +81,7 @@ describe('PEBBLE schedule', () => {
     const expected = setup.model.predictReward(v.obs, v.actions, v.size);
     for (let i = 0; i < v.size; i += 37) expect(v.rewards[i]).toBeCloseTo(expected[i], 4);
     agent.dispose();
-    setup.dispose();
+    await setup.dispose();
   }, 180_000);
 });
 
@@ -95,13 +95,13 @@ describe('PEBBLE learning', () => {
       reward: { model: { hiddenDims: [64, 64] }, feedback: { queriesPerRound: 50, maxFeedback: 400, teacher: 'oracle' } },
     });
     const agent = new SAC(39, 4, cfg.sac, cfg.seed);
-    const setup = setupPebble(cfg, agent);
+    const setup = await setupPebble(cfg, agent);
     const result = await runOnline(agent, {
       task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
       batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
     }, new RunDir(mkdtempSync(join(tmpdir(), 'pebble-learn-'))), false, setup.hooks);
     agent.dispose();
-    setup.dispose();
+    await setup.dispose();
     // The random policy on the same evaluation episodes.
     const env = await makeEnv('reach', { maxPathLength: cfg.maxPathLength });
     const rng = new Rng(1);
@@ -116,4 +116,35 @@ describe('PEBBLE learning', () => {
     // sees the true reward; only 400 oracle labels over 8 rounds.
     expect(result!.meanReturn).toBeGreaterThan(2 * randomReturn);
   }, 600_000);
+});
+
+describe('PEBBLE with people in the loop', () => {
+  it('serves the labeling page, waits per round, and falls back to the chosen teacher for unanswered queries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pebble-human-'));
+    const cfg = parseTrainConfig({
+      algo: 'pebble', task: 'reach', steps: 320, seed: 2, seedSteps: 100, batchSize: 32, maxPathLength: 50,
+      evalEvery: 320, evalEpisodes: 1, checkpointEvery: 10_000, sac: { hiddenDims: [16] },
+      pebble: { unsupSteps: 100, numInteract: 100, resetUpdates: 2 },
+      reward: { model: { hiddenDims: [16] }, feedback: { segmentLength: 25, queriesPerRound: 4, maxFeedback: 8, epochs: 2 } },
+      human: { name: 'tester', timeoutS: 0.5, fallback: 'oracle' },
+    });
+    const env = await makeEnv('reach');
+    env.reset({ seed: 0 });
+    const geometry = { reach: env.geometry() };
+    env.close();
+    const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+    const setup = await setupPebble(cfg, agent, { runDir: dir, geometry });
+    expect(setup.hooks.recordPoses).toBe(true);
+    const run = new RunDir(dir);
+    await runOnline(agent, {
+      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+    }, run, false, setup.hooks);
+    await setup.dispose();
+    agent.dispose();
+    // Nobody answered: every query was labelled by the oracle fallback, none skipped.
+    const rounds = run.readMetrics().filter((r) => 'feedback_round' in r);
+    expect(rounds.map((r) => [r.feedback_total, r.feedback_labelled])).toEqual([[4, 4], [8, 8]]);
+    expect(existsSync(join(dir, 'labels.sqlite'))).toBe(true);
+  }, 120_000);
 });
