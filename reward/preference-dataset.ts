@@ -5,6 +5,17 @@
  */
 import type { PreferenceLabel, RatingLabel } from '../core/types.js';
 import { validateSegment, type RewardSegment } from './segments.js';
+import { segmentFromJSON, segmentToJSON, type SegmentJSON } from './segment-io.js';
+
+/** A dataset as JSON for checkpoints: each segment once, pairs by id. */
+export interface PreferenceDatasetJSON {
+  format: 'pbrl-preference-dataset';
+  version: 1;
+  capacity: number;
+  skipped: number;
+  segments: SegmentJSON[];
+  pairs: { a: string; b: string; label: SoftLabel }[];
+}
 
 export type SoftLabel = 1 | 0 | 0.5;
 
@@ -95,6 +106,37 @@ export class PreferenceDataset {
     });
     labels.forEach((l) => l.label === null && this.skipped++);
     for (const r of resolved) if (r) this.add(r.a, r.b, r.label);
+  }
+
+  toJSON(): PreferenceDatasetJSON {
+    const segs = new Map<string, RewardSegment>();
+    for (const p of this.items) {
+      segs.set(p.a.id, p.a);
+      segs.set(p.b.id, p.b);
+    }
+    return {
+      format: 'pbrl-preference-dataset',
+      version: 1,
+      capacity: this.capacity,
+      skipped: this.skipped,
+      segments: [...segs.values()].map(segmentToJSON),
+      pairs: this.items.map((p) => ({ a: p.a.id, b: p.b.id, label: p.label })),
+    };
+  }
+
+  static fromJSON(j: unknown): PreferenceDataset {
+    const o = j as Partial<PreferenceDatasetJSON>;
+    if (!o || o.format !== 'pbrl-preference-dataset') throw new Error(`not a saved preference dataset (format "${o?.format}")`);
+    if (o.version !== 1) throw new Error(`saved preference dataset version ${o.version} is not supported (expected 1)`);
+    if (!Array.isArray(o.segments) || !Array.isArray(o.pairs)) throw new Error('saved preference dataset lacks segments or pairs');
+    const segs = new Map(o.segments.map((s, i) => {
+      const seg = segmentFromJSON(s, `segments[${i}]`);
+      return [seg.id, seg] as const;
+    }));
+    const d = new PreferenceDataset(o.capacity);
+    d.addLabels(o.pairs.map((p) => ({ ...p, teacher: 'restored' })), segs);
+    d.skipped = Number.isInteger(o.skipped) ? o.skipped! : 0;
+    return d;
   }
 
   clear(): void {

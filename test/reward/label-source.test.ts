@@ -110,6 +110,17 @@ describe('label sources feed the same dataset', () => {
     expect(d.size).toBe(0);
   });
 
+  it('the dataset round-trips through JSON for checkpoints', () => {
+    const d = new PreferenceDataset(100);
+    pairs.slice(0, 6).forEach(([a, b], i) => d.add(a, b, i === 0 ? null : ([1, 0, 0.5] as const)[i % 3]));
+    const back = PreferenceDataset.fromJSON(JSON.parse(JSON.stringify(d.toJSON())));
+    expect(back.size).toBe(5);
+    expect(back.skipped).toBe(1);
+    expect(back.capacity).toBe(100);
+    expect(back.pairs).toEqual(d.pairs);
+    expect(() => PreferenceDataset.fromJSON({ format: 'x' })).toThrow(/not a saved preference dataset/);
+  });
+
   it('the dataset is FIFO up to its capacity and keeps one segment length', () => {
     const d = new PreferenceDataset(5);
     pairs.slice(0, 8).forEach(([a, b]) => d.add(a, b, 1));
