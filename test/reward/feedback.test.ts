@@ -70,6 +70,18 @@ describe('feedback rounds', () => {
     model.dispose();
   });
 
+  it.each(['kcenter', 'kcenter-disagreement', 'kcenter-entropy'])('runs %s rounds with the labelled pairs as coverage', async (strategy) => {
+    const trajs = randomWalks(8, 40, 17);
+    const model = new RewardModel({ ...small, seed: 18 });
+    const learner = new PreferenceLearner(model, new TeacherLabelSource(oracleTeacher()), {
+      segmentLength: 10, queriesPerRound: 8, maxFeedback: 24, strategy, epochs: 1,
+    }, new Rng(19));
+    for (let r = 0; r < 3; r++) expect((await learner.feedbackRound(trajs))!.asked).toBe(8);
+    const ids = learner.dataset.pairs.map((p) => `${p.a.id}|${p.b.id}`);
+    expect(new Set(ids).size).toBe(24); // k-center never re-asks a labelled pair (distance 0)
+    model.dispose();
+  });
+
   it('waits for a person: a round resolves when the labeling page has answered every query', async () => {
     const trajs = randomWalks(5, 40, 14);
     const model = new RewardModel({ ...small, seed: 15 });
