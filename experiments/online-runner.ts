@@ -16,7 +16,7 @@ import type { Agent, AgentState } from '../agents/agent.js';
 import { allocBatch, Batch, ReplayBuffer } from '../agents/replay-buffer.js';
 import type { Trajectory } from '../core/types.js';
 import { makeEnv } from '../envs/registry.js';
-import type { SawyerEnv } from '../envs/sawyer-env.js';
+import type { SawyerEnv, StepResult } from '../envs/sawyer-env.js';
 import { EpisodeRecorder } from '../envs/recorder.js';
 import { RunDir } from './run-files.js';
 
@@ -34,6 +34,12 @@ export interface OnlineRunConfig {
   maxPathLength: number;
   /** Print a progress bar (TTY) or a line per evaluation. */
   progress: boolean;
+  /**
+   * Rollout worker processes (remote/workers.ts). 0: one env stepped in this process. N > 0: N envs,
+   * one per worker, stepped while this process runs the N gradient updates of the previous step
+   * (so the updates see transitions one step late). Same seed and worker count => same run.
+   */
+  workers?: number;
 }
 
 export interface EvalResult {
@@ -100,6 +106,85 @@ export interface RunHooks {
   loadState?: (state: unknown) => Promise<void>;
 }
 
+/** One step of all envs the runner drives. nextObs holds each env's final observation where it ended. */
+interface CollectedStep {
+  obs: Float32Array;
+  nextObs: Float32Array;
+  rewards: Float32Array;
+  terminated: Uint8Array;
+  success: Uint8Array;
+  ended: boolean;
+  /** The in-process step result (for the episode recorder). */
+  single?: StepResult;
+}
+
+interface Collector {
+  reset(seed: number): Promise<Float32Array>;
+  /** `during` runs while the envs step (the workers' overlap); null when stepping is synchronous. */
+  step(actions: Float32Array, during: (() => void) | null): Promise<CollectedStep>;
+  close(): Promise<void>;
+}
+
+function inProcessCollector(env: SawyerEnv): Collector {
+  return {
+    reset: async (seed) => env.reset({ seed }).obs,
+    step: async (actions, during) => {
+      const r = env.step(actions);
+      during?.();
+      return {
+        obs: r.obs, nextObs: r.obs, rewards: Float32Array.of(r.reward), terminated: Uint8Array.of(r.terminated ? 1 : 0),
+        success: Uint8Array.of(r.info.success ? 1 : 0), ended: r.terminated || r.truncated, single: r,
+      };
+    },
+    close: async () => {},
+  };
+}
+
+async function workerCollector(cfg: OnlineRunConfig, n: number): Promise<Collector> {
+  const { RolloutWorkers } = await import('../remote/workers.js');
+  const pool = await RolloutWorkers.start({ task: cfg.task, numEnvs: n, workers: n, seed: cfg.seed, maxPathLength: cfg.maxPathLength });
+  const obsDim = 39;
+  return {
+    // Env i of episode round k starts from seed episodeSeed(k) + i.
+    reset: (seed) => pool.reset(seed),
+    step: async (actions, during) => {
+      const pending = pool.step(actions); // requests are on the wire before this returns
+      during?.();
+      const r = await pending;
+      const nextObs = Float32Array.from(r.obs);
+      r.finalObs.forEach((f, i) => {
+        if (f) nextObs.set(f, i * obsDim);
+      });
+      let ended = true;
+      for (let i = 0; i < n; i++) if (!(r.terminated[i] || r.truncated[i])) ended = false;
+      return { obs: r.obs, nextObs, rewards: r.rewards, terminated: r.terminated, success: r.success, ended };
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** Builds a Trajectory from a remote env's steps (no poses: workers do not send them here). */
+function newEpisode(first: Float32Array) {
+  const obs: number[] = Array.from(first);
+  const actions: number[] = [];
+  const rewards: number[] = [];
+  const success: number[] = [];
+  return {
+    add(a: Float32Array, next: Float32Array, r: number, s: number) {
+      for (const x of a) actions.push(x);
+      for (const x of next) obs.push(x);
+      rewards.push(r);
+      success.push(s);
+    },
+    finish(task: string, seed: number, obsDim: number, actDim: number): Trajectory {
+      return {
+        task, seed, obsDim, actDim, length: rewards.length, obs: Float32Array.from(obs), actions: Float32Array.from(actions),
+        rewards: Float32Array.from(rewards), success: Uint8Array.from(success), terminated: false, truncated: true,
+      };
+    },
+  };
+}
+
 export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir, resume: boolean, hooks: RunHooks = {}): Promise<EvalResult | null> {
   const env = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed });
   const evalEnv = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed });
@@ -144,7 +229,7 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
 
   const batch = allocBatch(cfg.batchSize, obsDim, actDim);
   // Episodes for the reward learner; body poses only when a person will watch the segments.
-  const recorder = hooks.onEpisodeEnd ? new EpisodeRecorder(env, hooks.recordPoses ?? false) : null;
+  const recorder = hooks.onEpisodeEnd && !(cfg.workers ?? 0) ? new EpisodeRecorder(env, hooks.recordPoses ?? false) : null;
   const bar = cfg.progress && process.stderr.isTTY
     ? new SingleBar({ format: '{bar} {value}/{total} steps | {sps} env steps/s | {ups} updates/s | eval success {succ} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true })
     : null;
@@ -157,46 +242,63 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  let lossAcc: Record<string, number> = {};
+  let lossCount = 0;
+  const N = Math.max(1, cfg.workers ?? 0);
+  const overlap = (cfg.workers ?? 0) > 0;
+  if (overlap && hooks.recordPoses) throw new Error('recording poses (--teacher human) needs in-process stepping: use --workers 0');
+  const collector: Collector = overlap
+    ? await workerCollector(cfg, N)
+    : inProcessCollector(env);
+  const runUpdates = (count: number) => {
+    for (let j = 0; j < count; j++) {
+      if (state.step <= cfg.seedSteps) return;
+      buffer.sample(sampleRng, batch);
+      hooks.beforeUpdate?.(batch, { step: state.step, buffer });
+      const m = agent.update(batch, state.updates++);
+      for (const [k, v] of Object.entries(m)) lossAcc[k] = (lossAcc[k] ?? 0) + v;
+      lossCount++;
+    }
+  };
+
   const t0 = performance.now();
   const step0 = state.step;
   const updates0 = state.updates;
-  let lossAcc: Record<string, number> = {};
-  let lossCount = 0;
   try {
     while (state.step < cfg.steps) {
       const epSeed = episodeSeed(cfg.seed, state.episode);
-      let { obs } = env.reset({ seed: epSeed });
-      let epReturn = 0;
-      let epSuccess = false;
+      let obs = await collector.reset(epSeed);
+      const epReturn = new Float64Array(N);
+      const epSuccess = new Uint8Array(N);
       if (recorder) recorder.start(obs, epSeed);
+      const eps = hooks.onEpisodeEnd && !recorder ? Array.from({ length: N }, (_, i) => newEpisode(obs.subarray(i * obsDim, (i + 1) * obsDim))) : null;
       for (;;) {
-        const action = state.step < cfg.seedSteps
-          ? actionRng.fillUniform(new Float32Array(actDim), -1, 1) as Float32Array
-          : agent.act(obs, 1, false);
-        const r = env.step(action);
-        const trainR = hooks.trainingReward ? hooks.trainingReward(obs, action, r.obs, r.reward) : r.reward;
-        // Time-limit ends bootstrap (PEBBLE's "done_no_max"): store terminated only.
-        buffer.add(obs, action, trainR, r.obs, r.terminated, r.reward);
-        epReturn += r.reward;
-        if (r.info.success) epSuccess = true;
-        recorder?.record(action, r);
-        obs = r.obs;
-        state.step++;
-
-        if (state.step > cfg.seedSteps) {
-          buffer.sample(sampleRng, batch);
-          hooks.beforeUpdate?.(batch, { step: state.step, buffer });
-          const m = agent.update(batch, state.updates++);
-          for (const [k, v] of Object.entries(m)) lossAcc[k] = (lossAcc[k] ?? 0) + v;
-          lossCount++;
+        const actions = state.step < cfg.seedSteps
+          ? actionRng.fillUniform(new Float32Array(N * actDim), -1, 1) as Float32Array
+          : agent.act(obs, N, false);
+        const r = await collector.step(actions, overlap ? () => runUpdates(N) : null);
+        for (let i = 0; i < N; i++) {
+          const o = obs.subarray(i * obsDim, (i + 1) * obsDim);
+          const a = actions.subarray(i * actDim, (i + 1) * actDim);
+          const next = r.nextObs.subarray(i * obsDim, (i + 1) * obsDim);
+          const trainR = hooks.trainingReward ? hooks.trainingReward(o, a, next, r.rewards[i]) : r.rewards[i];
+          // Time-limit ends bootstrap (PEBBLE's "done_no_max"): store terminated only.
+          buffer.add(o, a, trainR, next, r.terminated[i] === 1, r.rewards[i]);
+          epReturn[i] += r.rewards[i];
+          if (r.success[i]) epSuccess[i] = 1;
+          eps?.[i].add(a, next, r.rewards[i], r.success[i]);
         }
+        if (recorder && r.single) recorder.record(actions, r.single);
+        obs = r.obs;
+        state.step += N;
+        if (!overlap) runUpdates(N);
         const extra = hooks.afterStep ? await hooks.afterStep({ step: state.step, buffer }) : undefined;
         if (extra) run.appendMetrics({ step: state.step, ...extra });
 
-        if (state.step >= state.nextEval || state.step === cfg.steps) {
+        if (state.step >= state.nextEval || state.step >= cfg.steps) {
           const ev = await evaluate(agent, evalEnv, cfg.evalEpisodes, cfg.seed);
           state.lastEval = ev;
-          state.nextEval += cfg.evalEvery;
+          while (state.nextEval <= state.step) state.nextEval += cfg.evalEvery;
           const secs = (performance.now() - t0) / 1000;
           const row: Record<string, unknown> = {
             step: state.step, eval_success: ev.successRate, eval_return: ev.meanReturn, episodes: state.episode,
@@ -211,17 +313,21 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
               `${(row.env_steps_per_s as number).toFixed(0)} env steps/s, ${(row.updates_per_s as number).toFixed(0)} updates/s`);
           }
         }
-        if (bar && state.step % 100 === 0) {
+        if (bar && state.step % 100 < N) {
           const secs = (performance.now() - t0) / 1000;
           bar.update(state.step, {
             sps: ((state.step - step0) / secs).toFixed(0), ups: ((state.updates - updates0) / secs).toFixed(0),
             succ: state.lastEval ? state.lastEval.successRate.toFixed(2) : '-',
           });
         }
-        if (r.terminated || r.truncated || state.step >= cfg.steps) break;
+        // Meta-World episodes end by the time limit, so all N envs end on the same step.
+        if (r.ended || state.step >= cfg.steps) break;
       }
-      run.appendMetrics({ step: state.step, episode: state.episode, train_return: epReturn, train_success: epSuccess ? 1 : 0 });
+      for (let i = 0; i < N; i++) {
+        run.appendMetrics({ step: state.step, episode: state.episode * N + i, train_return: epReturn[i], train_success: epSuccess[i] });
+      }
       if (recorder && hooks.onEpisodeEnd) hooks.onEpisodeEnd(recorder.finish(), state.episode);
+      if (eps && hooks.onEpisodeEnd) eps.forEach((e, i) => hooks.onEpisodeEnd!(e.finish(cfg.task, epSeed + i, obsDim, actDim), state.episode * N + i));
       state.episode++;
       if (state.step >= state.nextCheckpoint || state.step >= cfg.steps || interrupted) {
         state.nextCheckpoint = state.step + cfg.checkpointEvery;
@@ -237,6 +343,7 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     bar?.stop();
+    await collector.close();
     env.close();
     evalEnv.close();
   }

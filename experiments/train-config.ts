@@ -27,6 +27,8 @@ export const TrainConfigSchema = z
     bufferCapacity: z.number().int().positive().default(1_000_000),
     checkpointEvery: z.number().int().positive().default(10_000),
     maxPathLength: z.number().int().positive().default(500),
+    /** Rollout worker processes stepping envs while this process learns (0: in-process; see online-runner). */
+    workers: z.number().int().min(0).max(64).default(0),
     sac: SacConfigSchema.optional().default(SacConfigSchema.parse({})),
     /** PEBBLE / SURF schedule (ignored by sac). */
     pebble: PebbleConfigSchema.optional().default(PebbleConfigSchema.parse({})),

@@ -43,6 +43,7 @@ interface TrainOpts {
   humanTimeout?: string;
   fallback?: string;
   port?: string;
+  workers?: string;
 }
 
 function num(name: string, v: string | undefined): number | undefined {
@@ -64,6 +65,7 @@ function buildConfig(opts: TrainOpts): TrainConfig {
     evalEvery: num('eval-every', opts.evalEvery), evalEpisodes: num('eval-episodes', opts.evalEpisodes),
     batchSize: num('batch-size', opts.batchSize), seedSteps: num('seed-steps', opts.seedSteps),
     maxPathLength: num('max-path-length', opts.maxPathLength), checkpointEvery: num('checkpoint-every', opts.checkpointEvery),
+    workers: num('workers', opts.workers),
   };
   const reward = { model: { ...(fileCfg.reward?.model ?? {}) }, feedback: { ...(fileCfg.reward?.feedback ?? {}) } };
   const fb = reward.feedback as Record<string, unknown>;
@@ -116,6 +118,7 @@ export function register(program: Command): void {
     .option('--query <strategy>', 'query selection: uniform | disagreement | entropy | kcenter | kcenter-disagreement | kcenter-entropy (default disagreement)')
     .option('--unsup-steps <n>', 'PEBBLE unsupervised pre-training steps (default 9000)')
     .option('--num-interact <n>', 'env steps between feedback rounds (default 5000)')
+    .option('--workers <n>', 'rollout worker processes: N envs stepped in N processes while this one learns (default 0: in-process)')
     .option('--no-progress', 'no progress output')
     .option('--dataset <file>', 'offline preference dataset (pbrl dataset make) for --algo bc|pbc|iql|cpl|ipl')
     .addHelpText('after', [
@@ -162,7 +165,7 @@ export function register(program: Command): void {
       const result = await runOnline(agent, {
         task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes,
         seedSteps: cfg.seedSteps, batchSize: cfg.batchSize, bufferCapacity: cfg.bufferCapacity,
-        checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: opts.progress,
+        checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: opts.progress, workers: cfg.workers,
       }, run, Boolean(opts.resume), prefs?.hooks ?? {});
       agent.dispose();
       await prefs?.dispose();

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../core/backend.js';
 import { installNativeGemm, uninstallNativeGemm } from '../../core/native-gemm.js';
 import { Rng } from '../../core/rng.js';
-import { ACTIVATIONS, Activation, dense, ensembleDense } from '../../core/nn/dense.js';
+import { ACTIVATIONS, Activation, dense, ensembleDense, LEAKY_ALPHA } from '../../core/nn/dense.js';
 import { EnsembleMLP, MLP } from '../../core/nn/mlp.js';
 import { orthogonal } from '../../core/nn/init.js';
 import { adam, clipByGlobalNorm, NonFiniteLossError, optimizerStep } from '../../core/nn/optim.js';
@@ -27,7 +27,7 @@ function act(x: tf.Tensor, a: Activation): tf.Tensor {
     case 'tanh': return tf.tanh(x);
     case 'sigmoid': return tf.sigmoid(x);
     case 'elu': return tf.elu(x);
-    case 'leakyrelu': return tf.leakyRelu(x, 0.2);
+    case 'leakyrelu': return tf.leakyRelu(x, LEAKY_ALPHA);
   }
 }
 
