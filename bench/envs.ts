@@ -8,7 +8,7 @@
  * 100 ms slices, so the ratios stay meaningful on a shared, noisy machine even when the raw numbers
  * swing with the load.
  */
-import { initPhysics, rapier } from '../envs/physics.js';
+import { initPhysics, physicsInfo, rapier } from '../envs/physics.js';
 import { TASKS, getTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
 import { Rng } from '../core/rng.js';
@@ -108,7 +108,8 @@ export async function main(args: string[]): Promise<void> {
   const seconds = Number(arg(args, 'seconds', '2'));
   const n = Number(arg(args, 'vec', '8'));
   for (const t of tasks) getTask(t);
-  console.log(`Rapier ${rapier().version()}, dt ${PHYSICS_DT} s, frame skip ${FRAME_SKIP}, ${seconds} s per cell, one thread`);
+  const phys = physicsInfo();
+  console.log(`Rapier ${phys.version} (${phys.build} build; PBRL_PHYSICS=simd|compat), dt ${PHYSICS_DT} s, frame skip ${FRAME_SKIP}, ${seconds} s per cell, one thread`);
   console.log('baseline = bare physics (table + puck + kinematic body, 5 Rapier steps per env step), interleaved');
   console.log('with the env measurements in 100 ms slices; the ratio columns are env steps/s over baseline steps/s.\n');
   const header = ['task', 'random', 'scripted', `vec${n} random`, 'baseline', 'random/base', 'scripted/base', 'vec/base'];

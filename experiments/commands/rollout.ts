@@ -9,6 +9,7 @@ import cliProgress from 'cli-progress';
 import { getTask, makeEnv } from '../../envs/registry.js';
 import { EpisodeRecorder } from '../../envs/recorder.js';
 import { saveTrajectories } from '../../envs/trajectory-file.js';
+import { physicsInfo } from '../../envs/physics.js';
 import { Rng } from '../../core/rng.js';
 import type { Trajectory } from '../../core/types.js';
 
@@ -95,8 +96,10 @@ export function register(program: Command): void {
         meanReturn: totalReturn / episodes,
         envSteps: steps,
         envStepsPerSec: Math.round(steps / (stepTime / 1000)),
+        // Rapier builds give different bits: a replay must use the same one.
+        physics: physicsInfo(),
       };
-      console.log(`task ${summary.task}  policy ${summary.policy}  episodes ${episodes}  seed ${seed}`);
+      console.log(`task ${summary.task}  policy ${summary.policy}  episodes ${episodes}  seed ${seed}  physics ${summary.physics.build} ${summary.physics.version}`);
       console.log(`success rate ${(summary.successRate * 100).toFixed(1)}%  mean return ${summary.meanReturn.toFixed(2)}  env steps/s ${summary.envStepsPerSec} (step() only, resets excluded)`);
       if (opts.out) {
         mkdirSync(opts.out, { recursive: true });
