@@ -26,6 +26,8 @@ interface MakeOpts {
   checkpoint?: string[];
   checkpointNoise?: string;
   poses?: boolean;
+  valueHorizon?: string;
+  valueGamma?: string;
   out: string;
   npz?: string;
   progress: boolean;
@@ -63,10 +65,12 @@ export function register(program: Command): void {
     .option('--checkpoint <dir...>', 'SAC run folders (pbrl train --algo sac) to roll out as extra sources')
     .option('--checkpoint-noise <std>', 'action-noise std on SAC checkpoints (default 0.3)')
     .option('--poses', 'record body poses (for the viewer; larger file)')
+    .option('--value-horizon <n>', 'regret teacher: expert steps per V* estimate (default 200)')
+    .option('--value-gamma <x>', 'regret teacher: discount of the V* estimate (default 0.99)')
     .requiredOption('--out <file>', 'dataset file to write (.pbrlds)')
     .option('--npz <file>', 'also write a numpy .npz')
     .option('--no-progress', 'no progress output')
-    .addHelpText('after', `\nTeachers:\n${describeTeachers()}\n\nExample:\n  pbrl dataset make --task drawer-open --kind dense --segments 500 --pairs-per-segment 32 --out data/drawer-open-dense.pbrlds`)
+    .addHelpText('after', `\nTeachers (regret: V* from scripted-expert rollouts replayed from each segment boundary):\n${describeTeachers()}\n\nExample:\n  pbrl dataset make --task drawer-open --kind dense --segments 500 --pairs-per-segment 32 --out data/drawer-open-dense.pbrlds`)
     .action(async (opts: MakeOpts) => {
       if (opts.kind !== 'dense' && opts.kind !== 'sparse') throw new Error(`--kind must be "dense" or "sparse", got "${opts.kind}"`);
       const options: MakeDatasetOptions = {
@@ -84,6 +88,8 @@ export function register(program: Command): void {
         checkpoints: opts.checkpoint ?? [],
         checkpointNoise: opts.checkpointNoise === undefined ? undefined : nonNeg('checkpoint-noise', opts.checkpointNoise),
         poses: Boolean(opts.poses),
+        valueHorizon: int('value-horizon', opts.valueHorizon, 1),
+        valueGamma: opts.valueGamma === undefined ? undefined : nonNeg('value-gamma', opts.valueGamma),
       };
       for (const k of Object.keys(options) as (keyof MakeDatasetOptions)[]) if (options[k] === undefined) delete options[k];
       const bar = opts.progress && process.stderr.isTTY ? new SingleBar({ format: '{stage} {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }) : null;

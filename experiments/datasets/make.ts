@@ -24,9 +24,10 @@ import { SAC } from '../../agents/sac.js';
 import { getTask, makeEnv } from '../../envs/registry.js';
 import { EpisodeRecorder } from '../../envs/recorder.js';
 import { segmentId, type RewardSegment } from '../../reward/segments.js';
-import { parseTeacher } from '../../reward/teachers/parse.js';
+import { parseSpecParts, parseTeacher } from '../../reward/teachers/parse.js';
 import { returnMargin } from '../../reward/teachers/teacher.js';
 import { versions } from '../versions.js';
+import { expertValues } from './expert-value.js';
 import { DATASET_FORMAT, DATASET_VERSION, type DatasetSource, type OfflineDataset } from './format.js';
 
 export const MakeDatasetSchema = z
@@ -58,6 +59,9 @@ export const MakeDatasetSchema = z
     checkpoints: z.array(z.string()).default([]),
     /** Action noise std on SAC checkpoints (CPL: 0.3). */
     checkpointNoise: z.number().nonnegative().default(0.3),
+    /** Regret teacher only: discount and horizon of the expert-rollout V* estimate (expert-value.ts). */
+    valueGamma: z.number().gt(0).max(1).default(0.99),
+    valueHorizon: z.number().int().positive().default(200),
     /** Record body poses (for the viewer); makes the file larger. */
     poses: z.boolean().default(false),
   })
@@ -98,7 +102,7 @@ async function loadSacPolicy(dir: string, obsDim: number, actDim: number): Promi
 }
 
 export interface MakeProgress {
-  (stage: 'rollouts' | 'labels', done: number, total: number): void;
+  (stage: 'rollouts' | 'values' | 'labels', done: number, total: number): void;
 }
 
 export async function makeDataset(options: MakeDatasetOptions, onProgress?: MakeProgress): Promise<OfflineDataset> {
@@ -140,6 +144,7 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
   const success = new Uint8Array(E * T);
   const episodeSource = new Int32Array(E);
   const returns = new Float64Array(E);
+  const episodeSeeds = new Float64Array(E);
   let poses: Float32Array | undefined;
   let poseBodies: string[] | undefined;
   const recorder = new EpisodeRecorder(env, o.poses);
@@ -147,6 +152,7 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
     for (let k = 0; k < E; k++) {
       const s = k % sources.length;
       const seed = root.split('episode').split(k).nextUint32();
+      episodeSeeds[k] = seed;
       const rng = root.split('action-noise').split(k);
       let { obs: ob } = env.reset({ seed });
       recorder.start(ob, seed);
@@ -219,7 +225,22 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
 
   // ---- Pairs and labels ----
   const margin = returnMargin(returns, H, T);
-  const teacher = parseTeacher(o.teacher, root.split('teacher'), { returnMargin: margin });
+  let valueFn: ((obs: Float32Array) => number) | undefined;
+  if (parseSpecParts(o.teacher).some((p) => p.name === 'regret')) {
+    // V* at each segment's first and final state, looked up by the row the segment's view starts at.
+    const rows = new Set<number>();
+    for (let i = 0; i < N; i++) {
+      rows.add(segEpisode[i] * (T + 1) + segStart[i]);
+      rows.add(segEpisode[i] * (T + 1) + segStart[i] + H);
+    }
+    const values = await expertValues(o.task, episodeSeeds, obs, actions, T, rows, { gamma: o.valueGamma, horizon: o.valueHorizon }, (d, t) => onProgress?.('values', d, t));
+    valueFn = (v: Float32Array) => {
+      const row = v.byteOffset / 4 / obsDim;
+      if (v.buffer !== obs.buffer || !Number.isInteger(row) || Number.isNaN(values[row])) throw new Error('regret teacher: V* asked for a state that is not a segment boundary of this dataset');
+      return values[row];
+    };
+  }
+  const teacher = parseTeacher(o.teacher, root.split('teacher'), { returnMargin: margin, valueFn });
   const pairRng = root.split('pairs');
   const pa = new Int32Array(P);
   const pb = new Int32Array(P);

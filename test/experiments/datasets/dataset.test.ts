@@ -12,6 +12,7 @@ import { writeBinFile } from '../../../core/serialize.js';
 import { makeDataset, type MakeDatasetOptions } from '../../../experiments/datasets/make.js';
 import { readDataset, writeDataset, type OfflineDataset } from '../../../experiments/datasets/format.js';
 import { writeDatasetNpz } from '../../../experiments/datasets/npz.js';
+import { expertValues } from '../../../experiments/datasets/expert-value.js';
 import { initBackend } from '../../../core/backend.js';
 import { SAC } from '../../../agents/sac.js';
 import { runOnline } from '../../../experiments/online-runner.js';
@@ -84,6 +85,28 @@ describe('dataset maker', () => {
     const o = ds.data.obs.subarray(e * 41 * 39, e * 41 * 39 + 39);
     expect(Array.from(ds.data.actions.subarray(e * 40 * 4, e * 40 * 4 + 4))).toEqual(Array.from(back.act(o, 1, true)).map((x) => Math.max(-1, Math.min(1, x))));
     back.dispose();
+  }, 60_000);
+
+  it('regret labels: V* from expert rollouts replayed from each segment boundary', async () => {
+    const opts = { ...base, episodes: 3, maxPathLength: 30, segmentLength: 8, segments: 6, pairsPerSegment: 2, teacher: 'regret', valueHorizon: 15, valueGamma: 0.9 };
+    const ds = await makeDataset(opts);
+    expect(ds.header.teacher).toBe('regret');
+    const { data } = ds;
+    const T = data.episodeLength;
+    const H = data.segmentLength;
+    // Recompute V* at the boundaries independently (same seeds as the maker draws) and the regret scores.
+    const { Rng } = await import('../../../core/rng.js');
+    const seeds = Array.from({ length: 3 }, (_, k) => new Rng(opts.seed).split('episode').split(k).nextUint32());
+    const rows: number[] = [];
+    for (let i = 0; i < 6; i++) rows.push(data.segEpisode[i] * (T + 1) + data.segStart[i], data.segEpisode[i] * (T + 1) + data.segStart[i] + H);
+    const V = await expertValues('reach', seeds, data.obs, data.actions, T, rows, { gamma: 0.9, horizon: 15 });
+    const score = (s: number) => segReturn(ds, s) + V[rows[2 * s + 1]] - V[rows[2 * s]];
+    for (let i = 0; i < 6; i++) expect(Number.isFinite(score(i))).toBe(true);
+    for (let p = 0; p < ds.header.pairs; p++) expect(data.labels[p]).toBe(score(data.pairA[p]) >= score(data.pairB[p]) ? 1 : 0);
+    // A replay that does not match the recording is refused, not silently wrong.
+    const tampered = Float32Array.from(data.actions);
+    tampered[0] += 0.5;
+    await expect(expertValues('reach', seeds, data.obs, tampered, T, [5], { gamma: 0.9, horizon: 3 })).rejects.toThrow(/replay of episode 0 diverged/);
   }, 60_000);
 
   it('bad options name the field', async () => {
