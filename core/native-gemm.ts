@@ -19,6 +19,7 @@ interface NativeAddon {
   setThreads(n: number): void;
   adam(heap: ArrayBuffer, table: Float64Array, lr: number, beta1: number, beta2: number, eps: number, t: number): void;
   lerp(heap: ArrayBuffer, table: Float64Array, tau: number): void;
+  actGrad(heap: ArrayBuffer, dyOff: number, yOff: number, outOff: number, n: number, act: number, alpha: number): void;
   info(): { config: string; threads: number; core: string };
 }
 
@@ -249,13 +250,40 @@ export function installNativeGemm(threads = 1): boolean {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
+  tf.registerKernel({ kernelName: ACT_GRAD_KERNEL, backendName: 'wasm', kernelFunc: makeActGrad(native) as unknown as tf.KernelFunc });
   installed = true;
   return true;
+}
+
+/** Custom kernel: dy * f'(y) for an activation's output y (core/nn/dense.ts uses it in backprop). */
+export const ACT_GRAD_KERNEL = 'PbrlActivationGrad';
+const ACT_GRAD_CODES: Record<string, number> = { relu: 1, leakyrelu: 5, sigmoid: 3, tanh: 100 };
+
+export function nativeActGradSupports(activation: string): boolean {
+  return nativeGemmActive() && activation in ACT_GRAD_CODES;
+}
+
+function makeActGrad(native: NativeAddon): KernelFunc {
+  return (args) => {
+    const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+    const code = ACT_GRAD_CODES[String(args.attrs.activation)];
+    if (code === undefined) throw new Error(`${ACT_GRAD_KERNEL}: unsupported activation ${String(args.attrs.activation)}`);
+    const n = prod(y.shape);
+    if (prod(dy.shape) !== n || dy.dtype !== 'float32' || y.dtype !== 'float32') {
+      throw new Error(`${ACT_GRAD_KERNEL}: dy [${dy.shape}] and y [${y.shape}] must be float32 of the same size`);
+    }
+    const backend = args.backend as WasmBackendInternals;
+    const out = backend.makeOutput([...y.shape], 'float32');
+    if (n === 0) return out;
+    native.actGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(backend, dy), offsetOf(backend, y), offsetOf(backend, out), n, code, Number(args.attrs.alpha ?? 0));
+    return out;
+  };
 }
 
 /** Put the stock wasm kernels back (benchmarks compare both paths in one process). */
 export function uninstallNativeGemm(): void {
   if (!installed) return;
+  tf.unregisterKernel(ACT_GRAD_KERNEL, 'wasm');
   for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
     const orig = originals[name];
     if (!orig) continue;

@@ -11,7 +11,7 @@
  * [B, in]), w [E, in, out], b [E, 1, out]: E independent members computed as one batched matmul.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeGemmActive } from '../native-gemm.js';
+import { ACT_GRAD_KERNEL, nativeActGradSupports, nativeGemmActive } from '../native-gemm.js';
 
 export const ACTIVATIONS = ['linear', 'relu', 'tanh', 'sigmoid', 'elu', 'leakyrelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -32,6 +32,9 @@ const FUSABLE: Partial<Record<Activation, tf.fused.Activation>> = {
 
 /** d(act)/d(pre) * dy, written in terms of the activation's output y (cheaper: no saved pre-activation). */
 function activationGrad(dy: tf.Tensor, y: tf.Tensor, act: Activation): tf.Tensor {
+  if (nativeActGradSupports(act)) {
+    return tf.engine().runKernel(ACT_GRAD_KERNEL, { dy, y }, { activation: act, alpha: LEAKY_ALPHA }) as tf.Tensor;
+  }
   switch (act) {
     case 'linear':
       return dy;
