@@ -14,6 +14,8 @@ import { z } from 'zod';
 import type { Trajectory } from '../core/types.js';
 import { Rng } from '../core/rng.js';
 import { PreferenceLearner, returnMargin, type RoundResult } from '../reward/index.js';
+import type { PreferenceLearnerState } from '../reward/feedback.js';
+import { base64ToF32, f32ToBase64 } from '../core/serialize.js';
 import type { Batch, ReplayBuffer } from './replay-buffer.js';
 import type { SAC } from './sac.js';
 import { StateEntropyReward } from './state-entropy.js';
@@ -37,6 +39,33 @@ export const PebbleConfigSchema = z
 
 export type PebbleConfig = z.infer<typeof PebbleConfigSchema>;
 
+export interface PebbleState {
+  rewardReady: boolean;
+  nextFeedback: number;
+  entropy: { mean: number; var: number; count: number };
+  resetRng: ReturnType<Rng['getState']>;
+  episodes: { id: number; traj: TrajectoryJSON }[];
+  learner: PreferenceLearnerState;
+}
+
+type TrajectoryJSON = Omit<Trajectory, 'obs' | 'actions' | 'rewards' | 'success' | 'poses'> & {
+  obs: string; actions: string; rewards: string; success: number[]; poses?: { bodyNames: string[]; data: string };
+};
+
+function trajectoryToJSON(t: Trajectory): TrajectoryJSON {
+  return {
+    ...t, obs: f32ToBase64(t.obs), actions: f32ToBase64(t.actions), rewards: f32ToBase64(t.rewards), success: Array.from(t.success),
+    poses: t.poses ? { bodyNames: t.poses.bodyNames, data: f32ToBase64(t.poses.data) } : undefined,
+  };
+}
+
+function trajectoryFromJSON(j: TrajectoryJSON): Trajectory {
+  return {
+    ...j, obs: base64ToF32(j.obs), actions: base64ToF32(j.actions), rewards: base64ToF32(j.rewards), success: Uint8Array.from(j.success),
+    poses: j.poses ? { bodyNames: j.poses.bodyNames, data: base64ToF32(j.poses.data) } : undefined,
+  };
+}
+
 export interface PebbleHooksResult {
   trainingReward: (obs: Float32Array, action: Float32Array, nextObs: Float32Array, envReward: number) => number;
   beforeUpdate: (batch: Batch, ctx: { step: number; buffer: ReplayBuffer }) => void;
@@ -55,7 +84,7 @@ export class Pebble {
   /** Batch of the most recent feedback round, for progress output. */
   lastRound: RoundResult | null = null;
 
-  private readonly resetRng: Rng;
+  private resetRng: Rng;
   readonly seedSteps: number;
   readonly maxEpisodeSteps: number;
   readonly segmentLength: number;
@@ -84,6 +113,28 @@ export class Pebble {
   /** Step at which pre-training ends and the first feedback round runs. */
   get firstFeedbackStep(): number {
     return this.seedSteps + this.config.unsupSteps;
+  }
+
+  /** Checkpoint state: schedule position, recent episodes, entropy statistics, and the learner's state. */
+  async getState(): Promise<PebbleState> {
+    return {
+      rewardReady: this.rewardReady,
+      nextFeedback: this.nextFeedback,
+      entropy: { mean: this.entropy.stats.mean, var: this.entropy.stats.var, count: this.entropy.stats.count },
+      resetRng: this.resetRng.getState(),
+      episodes: this.episodes.map((e) => ({ id: e.id, traj: trajectoryToJSON(e.traj) })),
+      learner: await this.learner.getState(),
+    };
+  }
+
+  async setState(s: PebbleState): Promise<void> {
+    if (!s || typeof s.nextFeedback !== 'number' || !Array.isArray(s.episodes)) throw new Error('checkpoint has no PEBBLE state (extra.json malformed)');
+    this.rewardReady = s.rewardReady;
+    this.nextFeedback = s.nextFeedback;
+    Object.assign(this.entropy.stats, s.entropy);
+    this.resetRng = Rng.fromState(s.resetRng);
+    this.episodes = s.episodes.map((e) => ({ id: e.id, traj: trajectoryFromJSON(e.traj) }));
+    await this.learner.setState(s.learner);
   }
 
   hooks(): PebbleHooksResult {

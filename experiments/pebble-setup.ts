@@ -3,7 +3,7 @@
  * preference learner and the runner hooks, from the resolved training config.
  */
 import { Rng } from '../core/rng.js';
-import { Pebble } from '../agents/pebble.js';
+import { Pebble, type PebbleState } from '../agents/pebble.js';
 import type { SAC } from '../agents/sac.js';
 import { join } from 'node:path';
 import { PreferenceLearner, RewardModel, TeacherLabelSource, parseTeacher, type LabelSource, type RewardSegment } from '../reward/index.js';
@@ -60,7 +60,12 @@ export async function setupPebble(cfg: TrainConfig, agent: SAC, human?: HumanLab
     seedSteps: cfg.seedSteps, maxEpisodeSteps: cfg.maxPathLength, batchSize: cfg.batchSize, seed: cfg.seed, segmentLength: fb.segmentLength,
   });
   return {
-    pebble, model, hooks: { ...pebble.hooks(), recordPoses: Boolean(cfg.human) },
+    pebble, model,
+    hooks: {
+      ...pebble.hooks(), recordPoses: Boolean(cfg.human),
+      saveState: () => pebble.getState(),
+      loadState: (s) => pebble.setState(s as PebbleState),
+    },
     dispose: async () => {
       model.dispose();
       await labels.close();

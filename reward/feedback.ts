@@ -15,6 +15,7 @@ import { DEFAULT_SEGMENT_LENGTH, SegmentSampler, subSegment, type SegmentPair } 
 import { resolveSurfConfig, trainSurf, type SurfConfig } from './surf.js';
 import { SimTeacher } from './teachers/teacher.js';
 import { TeacherLabelSource } from './label-source.js';
+import { segmentFromJSON, segmentToJSON, type SegmentJSON } from './segment-io.js';
 
 export interface FeedbackConfig {
   /** H (default 50). */
@@ -52,8 +53,18 @@ export interface RoundOptions {
   returnMargin?: number;
 }
 
+export interface PreferenceLearnerState {
+  totalFeedback: number;
+  labelledFeedback: number;
+  round: number;
+  dataset: ReturnType<PreferenceDataset['toJSON']>;
+  unlabelled: [SegmentJSON, SegmentJSON][];
+  model: Awaited<ReturnType<RewardModel['getTrainingState']>>;
+  teacher: ReturnType<SimTeacher['getState']> | null;
+}
+
 export class PreferenceLearner {
-  readonly dataset: PreferenceDataset;
+  dataset: PreferenceDataset;
   /** SURF's unlabelled pairs (empty without SURF). */
   readonly unlabelled: SegmentPair[] = [];
   totalFeedback = 0;
@@ -136,6 +147,35 @@ export class PreferenceLearner {
       labelledFeedback: this.labelledFeedback,
       train,
     };
+  }
+
+  /**
+   * Everything a checkpoint needs to continue exactly: counters, labelled pairs (with their segments),
+   * SURF's unlabelled pairs, the reward model's weights and Adam moments, and a scripted teacher's
+   * random streams. (Rounds draw their randomness from split(round), so no other RNG state is kept.)
+   */
+  async getState(): Promise<PreferenceLearnerState> {
+    const teacher = this.source instanceof TeacherLabelSource && this.source.teacher instanceof SimTeacher ? this.source.teacher.getState() : null;
+    return {
+      totalFeedback: this.totalFeedback,
+      labelledFeedback: this.labelledFeedback,
+      round: this.round,
+      dataset: this.dataset.toJSON(),
+      unlabelled: this.unlabelled.map(([a, b]) => [segmentToJSON(a), segmentToJSON(b)]),
+      model: await this.model.getTrainingState(),
+      teacher,
+    };
+  }
+
+  async setState(s: PreferenceLearnerState): Promise<void> {
+    this.totalFeedback = s.totalFeedback;
+    this.labelledFeedback = s.labelledFeedback;
+    this.round = s.round;
+    this.dataset = PreferenceDataset.fromJSON(s.dataset);
+    this.unlabelled.length = 0;
+    s.unlabelled.forEach(([a, b], i) => this.unlabelled.push([segmentFromJSON(a, `unlabelled[${i}].a`), segmentFromJSON(b, `unlabelled[${i}].b`)]));
+    await this.model.setTrainingState(s.model);
+    if (s.teacher && this.source instanceof TeacherLabelSource && this.source.teacher instanceof SimTeacher) this.source.teacher.setState(s.teacher);
   }
 
   /** Ensemble-mean r_hat for n transitions (PEBBLE relabels the whole replay buffer after each round). */

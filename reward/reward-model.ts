@@ -128,11 +128,18 @@ const FORMAT = 'pbrl-reward-model';
 /** Whatever core's adam() returns (tf's Adam or core's fused one). */
 type Optimizer = ReturnType<typeof adam>;
 
+/** Weights, Adam moments and the shuffling stream: what a checkpoint needs to continue training exactly. */
+export interface RewardModelTrainingState {
+  rng: ReturnType<Rng['getState']>;
+  weights: number[][];
+  optimizer: { values: number[][]; shapes: number[][] };
+}
+
 export class RewardModel {
   readonly config: ResolvedRewardModelConfig;
   readonly net: EnsembleMLP;
   private optimizer: Optimizer;
-  private readonly rng: Rng;
+  private rng: Rng;
   /** Rows per forward pass in inference (predictReward, segment returns); 4096 was fastest in bench/reward.ts. */
   inferenceBatchRows = 4096;
 
@@ -520,6 +527,27 @@ export class RewardModel {
   resetOptimizer(): void {
     this.optimizer.dispose();
     this.optimizer = adam(this.config.lr);
+  }
+
+  /** Weights and Adam moments, so a checkpointed run continues training exactly (toJSON has weights only). */
+  async getTrainingState(): Promise<RewardModelTrainingState> {
+    const ws = await this.optimizer.getWeights();
+    const state = {
+      rng: this.rng.getState(),
+      weights: this.net.getWeights().map((w) => Array.from(w)),
+      optimizer: { values: ws.map((w) => Array.from(w.tensor.dataSync())), shapes: ws.map((w) => [...w.tensor.shape]) },
+    };
+    ws.forEach((w) => w.tensor.dispose());
+    return state;
+  }
+
+  async setTrainingState(state: RewardModelTrainingState): Promise<void> {
+    this.net.setWeights(state.weights);
+    this.rng = Rng.fromState(state.rng);
+    const tensors = state.optimizer.values.map((v, i) => ({ name: `slot${i}`, tensor: tf.tensor(v, state.optimizer.shapes[i]) }));
+    // An optimizer that has not stepped yet saved only its step counter.
+    await this.optimizer.setWeights(tensors, tensors.length > 1 ? this.net.variables : []);
+    tensors.forEach((t) => t.tensor.dispose());
   }
 
   toJSON(): { format: string; version: number; config: ResolvedRewardModelConfig; network: ReturnType<EnsembleMLP['toJSON']> } {

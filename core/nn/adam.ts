@@ -100,7 +100,7 @@ export class Adam {
     if (weights.length === 0 || (weights.length - 1) % 2 !== 0) throw new Error(`adam.setWeights: expected 1 + 2k tensors, got ${weights.length}`);
     this.iterations = weights[0].tensor.dataSync()[0];
     const k = (weights.length - 1) / 2;
-    const vars = variables ?? this.order.map((n) => this.slots.get(n)!.variable);
+    const vars = k === 0 ? [] : (variables ?? this.order.map((n) => this.slots.get(n)!.variable));
     if (vars.length !== k) throw new Error(`adam.setWeights: state has ${k} variables, optimizer has ${vars.length}`);
     this.disposeSlots();
     vars.forEach((variable, i) => {

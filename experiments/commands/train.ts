@@ -155,9 +155,7 @@ export function register(program: Command): void {
         ? await setupPebble(cfg, agent, geometryEnv ? { runDir: opts.out, geometry: { [cfg.task]: geometryEnv.geometry() } } : undefined)
         : null;
       geometryEnv?.close();
-      if (prefs && opts.resume) {
-        throw new Error(`--resume is not supported for ${cfg.algo} yet (its reward model and labels are not checkpointed); start a new run`);
-      }
+
       if (opts.progress) {
         console.log(`training ${cfg.algo} on ${cfg.task} for ${cfg.steps} steps (seed ${cfg.seed}) on ${info.backend}` +
           `${info.backend === 'wasm' ? ` (native GEMM ${info.nativeGemm.active ? 'on' : 'off'})` : ''}; writing ${opts.out}`);

@@ -112,8 +112,8 @@ export class SimTeacher implements Teacher {
   readonly spec: string;
   readonly config: Readonly<SimTeacherConfig>;
   private margin: number | null = null;
-  private readonly choiceRng: Rng;
-  private readonly mistakeRng: Rng;
+  private choiceRng: Rng;
+  private mistakeRng: Rng;
 
   constructor(config: SimTeacherConfig, rng: Rng, spec: string) {
     checkSimConfig(config);
@@ -122,6 +122,17 @@ export class SimTeacher implements Teacher {
     // Separate streams: turning on mistakes does not change which way a stochastic teacher leans.
     this.choiceRng = rng.split('choice');
     this.mistakeRng = rng.split('mistake');
+  }
+
+  /** Random-stream positions and margin, for checkpoints (a resumed run labels exactly as before). */
+  getState(): { choice: ReturnType<Rng['getState']>; mistake: ReturnType<Rng['getState']>; margin: number | null } {
+    return { choice: this.choiceRng.getState(), mistake: this.mistakeRng.getState(), margin: this.margin };
+  }
+
+  setState(s: { choice: ReturnType<Rng['getState']>; mistake: ReturnType<Rng['getState']>; margin: number | null }): void {
+    this.choiceRng = Rng.fromState(s.choice);
+    this.mistakeRng = Rng.fromState(s.mistake);
+    this.margin = s.margin;
   }
 
   /** Sets the margin that relative skip/equal thresholds multiply (see returnMargin). */
