@@ -4,16 +4,11 @@
  * `pbrl train` process (J at a time). Prints success rate vs env steps per seed and wall time, and
  * writes bench-results/sac-reach.json.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../experiments/versions.js';
+import { arg, readCurve, runTrainJobs } from './_runs.js';
 import { table } from './_timing.js';
-
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-}
 
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
@@ -23,31 +18,13 @@ export async function main(args: string[]): Promise<void> {
   const evalEvery = Number(arg(args, 'eval-every', String(Math.max(1000, Math.floor(steps / 10)))));
   const outRoot = join(PROJECT_ROOT, 'bench-results', 'sac-reach');
   const extra = quick ? ['--hidden', '128,128', '--batch-size', '256'] : [];
-  const walls: Record<number, number> = {};
-  const runSeed = (seed: number) =>
-    new Promise<void>((resolve, reject) => {
-      const out = join(outRoot, `seed${seed}`);
-      rmSync(out, { recursive: true, force: true });
-      const t0 = performance.now();
-      const p = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'pbrl.js'), 'train', '--algo', 'sac', '--task', 'reach',
-        '--steps', String(steps), '--seed', String(seed), '--eval-every', String(evalEvery), '--out', out, '--no-progress', ...extra],
-      { stdio: ['ignore', 'inherit', 'inherit'] });
-      p.on('exit', (code) => {
-        walls[seed] = (performance.now() - t0) / 1000;
-        if (code === 0) resolve();
-        else reject(new Error(`seed ${seed}: pbrl train exited with ${code}`));
-      });
-    });
-  const queue = [...seeds];
-  await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
-    while (queue.length) await runSeed(queue.shift()!);
-  }));
-
+  const wallsByName = await runTrainJobs(seeds.map((seed) => ({
+    name: String(seed), out: join(outRoot, `seed${seed}`),
+    args: ['--algo', 'sac', '--task', 'reach', '--steps', String(steps), '--seed', String(seed), '--eval-every', String(evalEvery), ...extra],
+  })), jobs);
+  const walls: Record<number, number> = Object.fromEntries(seeds.map((s) => [s, wallsByName[String(s)]]));
   const curves: Record<number, { step: number; success: number; ret: number }[]> = {};
-  for (const seed of seeds) {
-    curves[seed] = readFileSync(join(outRoot, `seed${seed}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-      .filter((r) => 'eval_success' in r).map((r) => ({ step: r.step, success: r.eval_success, ret: r.eval_return }));
-  }
+  for (const seed of seeds) curves[seed] = readCurve(join(outRoot, `seed${seed}`));
   const stepsList = curves[seeds[0]].map((c) => c.step);
   const rows: (string | number)[][] = [['env steps', ...seeds.map((s) => `seed ${s} success`), 'mean success', 'mean return']];
   stepsList.forEach((st, i) => {
