@@ -11,6 +11,7 @@
  * Options: --tasks a,b  --kinds dense,sparse  --algos bc,pbc,iql,cpl,ipl  --seeds 0,1,2  --steps N
  *          --episodes N  --max-path-length N  --segment-length H  --dense-segments N  --pairs-per-segment K
  *          --sparse-segments N  --hidden 64,64  --batch-pairs P  --eval-episodes N  --lr x  --teacher spec  --speed
+ * (--batch-pairs and --lr override the per-algorithm reduced defaults in reducedConfig.)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,19 +55,26 @@ function int(args: string[], name: string, dflt: number): number {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-/** Small agent settings for the reduced runs (departures from the reference configs, on purpose). */
-function reducedConfig(algo: OfflineAlgo, hidden: number[], steps: number, lr: number): Record<string, unknown> {
+/**
+ * Reduced settings per algorithm (departures from the reference configs, to fit minutes of CPU).
+ * BC, %BC and CPL keep CPL's learning rate 1e-4 with a larger batch than the value learners: at 1e-3 and
+ * 8 pairs, CPL's contrastive phase undid its BC pre-training on button-press (success 1 -> 0) while
+ * lr 1e-4 with 32 pairs kept it at 1. P-IQL and IPL use 1e-3 and 8 pairs (their updates cost ~5x more).
+ */
+function reducedConfig(algo: OfflineAlgo, hidden: number[], steps: number, lr: number | undefined): { agent: Record<string, unknown>; batchPairs: number } {
+  const policyLr = lr ?? 1e-4;
+  const valueLr = lr ?? 1e-3;
   switch (algo) {
     case 'bc':
     case 'pbc':
-      return { hiddenDims: hidden, lr, warmupSteps: Math.floor(steps / 50) };
+      return { agent: { hiddenDims: hidden, lr: policyLr, warmupSteps: Math.floor(steps / 50) }, batchPairs: 32 };
     case 'cpl':
       // Same proportions as the paper's schedule (200k BC of 500k), scaled down.
-      return { hiddenDims: hidden, lr, warmupSteps: Math.floor(steps / 50), bcSteps: Math.floor((steps * 2) / 5) };
+      return { agent: { hiddenDims: hidden, lr: policyLr, warmupSteps: Math.floor(steps / 50), bcSteps: Math.floor((steps * 2) / 5) }, batchPairs: 32 };
     case 'iql':
-      return { hiddenDims: hidden, rewardHiddenDims: hidden, lr, rewardSteps: Math.floor(steps / 10), actorCosineSteps: steps };
+      return { agent: { hiddenDims: hidden, rewardHiddenDims: hidden, lr: valueLr, rewardSteps: Math.floor(steps / 10), actorCosineSteps: steps }, batchPairs: 8 };
     case 'ipl':
-      return { hiddenDims: hidden, lr };
+      return { agent: { hiddenDims: hidden, lr: valueLr }, batchPairs: 8 };
   }
 }
 
@@ -108,9 +116,10 @@ export async function main(args: string[]): Promise<void> {
   const H = int(args, 'segment-length', 64);
   const episodes = int(args, 'episodes', 60);
   const hidden = list(arg(args, 'hidden', '64,64')).map(Number);
-  const batchPairs = int(args, 'batch-pairs', 8);
+  const batchOverride = args.includes('--batch-pairs') ? int(args, 'batch-pairs', 8) : undefined;
   const evalEpisodes = int(args, 'eval-episodes', 10);
-  const lr = Number(arg(args, 'lr', '1e-3'));
+  const lr = args.includes('--lr') ? Number(arg(args, 'lr', '')) : undefined;
+  if (lr !== undefined && !(lr > 0)) throw new Error(`--lr must be a positive number, got "${arg(args, 'lr', '')}"`);
   const teacher = arg(args, 'teacher', 'oracle');
   const dataDir = join(PROJECT_ROOT, 'bench-results', 'offline', 'datasets');
   mkdirSync(dataDir, { recursive: true });
@@ -133,7 +142,8 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
 
-  console.log(`backend ${info.backend}; ${steps} gradient steps, nets ${hidden.join('x')}, ${batchPairs} pairs x 2 x ${H} steps per batch, lr ${lr}, ` +
+  console.log(`backend ${info.backend}; ${steps} gradient steps, nets ${hidden.join('x')}, ${batchOverride ?? '32 (bc, pbc, cpl) / 8 (iql, ipl)'} pairs x 2 x ${H} steps per batch, ` +
+    `lr ${lr ?? '1e-4 (bc, pbc, cpl) / 1e-3 (iql, ipl)'}, ` +
     `${episodes} episodes of ${T} steps per dataset, teacher ${teacher}, eval ${evalEpisodes} episodes; seeds ${seeds.join(',')}`);
   const results: Record<string, unknown>[] = [];
   const rows: (string | number)[][] = [['task', 'data', 'algo', 'final success', 'best success', 'paper', 'return', 'grad steps/s']];
@@ -143,7 +153,9 @@ export async function main(args: string[]): Promise<void> {
       for (const algo of algos) {
         const per: { final: number; best: number; ret: number; sps: number }[] = [];
         for (const seed of seeds) {
-          const agent = makeOfflineAgent(algo, ds.header.obsDim, ds.header.actDim, reducedConfig(algo, hidden, steps, lr), seed);
+          const reduced = reducedConfig(algo, hidden, steps, lr);
+          const batchPairs = batchOverride ?? reduced.batchPairs;
+          const agent = makeOfflineAgent(algo, ds.header.obsDim, ds.header.actDim, reduced.agent, seed);
           const run = new RunDir(join(PROJECT_ROOT, 'bench-results', 'offline', 'runs', `${task}-${kind}-${algo}-s${seed}`));
           const r = await runOffline(agent, {
             task, steps, seed, evalEvery: Math.max(1, Math.floor(steps / 4)), evalEpisodes, batchPairs, checkpointEvery: 1e9, maxPathLength: T, progress: false,
@@ -163,6 +175,6 @@ export async function main(args: string[]): Promise<void> {
     `"best" = highest evaluation of a run (the CPL paper's convention); evaluations every ${Math.floor(steps / 4)} steps, ${T}-step episodes`);
   console.log(table(rows));
   const out = join(PROJECT_ROOT, 'bench-results', 'offline.json');
-  writeFileSync(out, JSON.stringify({ backend: info.backend, settings: { steps, T, H, episodes, hidden, batchPairs, evalEpisodes, lr, teacher, seeds }, results }, null, 2));
+  writeFileSync(out, JSON.stringify({ backend: info.backend, settings: { steps, T, H, episodes, hidden, batchOverride, evalEpisodes, lr, teacher, seeds }, results }, null, 2));
   console.log(`wrote ${out}`);
 }
