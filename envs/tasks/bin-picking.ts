@@ -10,6 +10,7 @@
  *   cm) lies 1 cm under the hand's floor (hand_low z = 0.07), so 1 cm could only just be met. In
  *   Meta-World the unreachable test made the expert wait at the floor while the fingers closed;
  *   here it waits for the fingers explicitly, with pick-place's test (gripper reading <= 0.73).
+ * - The reward's "grasped" test measures the cube's distance from the TCP, not the hand origin.
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
@@ -86,7 +87,9 @@ export class BinPickingEnv extends SawyerEnv {
       { objRadius: 0.015, padSuccessThresh: 0.05, objectReachRadius: 0.01, xzThresh: 0.01, desiredGripperEffort: 0.7, highDensity: true },
     );
     let reward = hamacherProduct(grasp, inPlace);
-    const graspSuccess = dist(obj, hand) < 0.04 + 0.04 && this.obs[3] >= 0.43 && obj[2] - 0.02 > this.objInit[2];
+    // Meta-World measures this from the hand origin; ours sits 3.8 cm higher above the pads, so the
+    // TCP is used (a held cube is ~1 cm from it).
+    const graspSuccess = dist(obj, this.tcp) < 0.04 && this.obs[3] >= 0.43 && obj[2] - 0.02 > this.objInit[2];
     if (graspSuccess) reward += 1 + 5 * hamacherProduct(aboveFloor, inPlace);
     const success = objToTarget <= 0.05;
     if (success) reward = 10;
