@@ -17,6 +17,7 @@ import { getTask } from '../envs/registry.js';
 import { Rng } from '../core/rng.js';
 import { RemoteVectorEnv } from '../remote/client.js';
 import { RolloutWorkers } from '../remote/workers.js';
+import { runTrainJobs } from './_runs.js';
 import { fmt, table } from './_timing.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -171,4 +172,16 @@ export async function main(args: string[]): Promise<void> {
   console.log(table(out));
   if (!withPython) console.log(`(Python client skipped: ${args.includes('--no-python') ? '--no-python' : `${PYTHON} lacks zmq or numpy`})`);
   console.log('reference: Python Meta-World on MuJoCo, one env: ~400-450 env steps/s');
+
+  // `pbrl train` wall time with the env stepped in-process vs in one worker process (overlapping the
+  // learner's updates). Same SAC run length and sizes; --no-train skips it.
+  if (!args.includes('--no-train')) {
+    const steps = arg(args, 'train-steps', '3000');
+    const root = mkdtempSync(join(tmpdir(), 'pbrl-bench-train-'));
+    const common = ['--algo', 'sac', '--task', task, '--steps', steps, '--seed-steps', '500', '--eval-every', steps, '--eval-episodes', '1'];
+    const walls = await runTrainJobs([0, 1].map((w) => ({ name: `workers ${w}`, out: join(root, `w${w}`), args: [...common, '--workers', String(w)] })), 1);
+    rmSync(root, { recursive: true, force: true });
+    console.log(`pbrl train (SAC, ${steps} steps, 3x256, batch 512): --workers 0 ${fmt(walls['workers 0'], 1)} s, --workers 1 ${fmt(walls['workers 1'], 1)} s ` +
+      `(${fmt(walls['workers 0'] / walls['workers 1'])}x)`);
+  }
 }
