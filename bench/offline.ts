@@ -13,7 +13,7 @@
  *          --sparse-segments N  --hidden 64,64  --batch-pairs P  --eval-episodes N  --lr x  --teacher spec  --speed
  * (--batch-pairs and --lr override the per-algorithm reduced defaults in reducedConfig.)
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../core/rng.js';
@@ -156,7 +156,9 @@ export async function main(args: string[]): Promise<void> {
           const reduced = reducedConfig(algo, hidden, steps, lr);
           const batchPairs = batchOverride ?? reduced.batchPairs;
           const agent = makeOfflineAgent(algo, ds.header.obsDim, ds.header.actDim, reduced.agent, seed);
-          const run = new RunDir(join(PROJECT_ROOT, 'bench-results', 'offline', 'runs', `${task}-${kind}-${algo}-s${seed}`));
+          const runPath = join(PROJECT_ROOT, 'bench-results', 'offline', 'runs', `${task}-${kind}-${teacher.replace(/[^a-z0-9=.]+/gi, '_')}-${algo}-s${seed}`);
+          rmSync(runPath, { recursive: true, force: true }); // metrics.jsonl appends: start clean
+          const run = new RunDir(runPath);
           const r = await runOffline(agent, {
             task, steps, seed, evalEvery: Math.max(1, Math.floor(steps / 4)), evalEpisodes, batchPairs, checkpointEvery: 1e9, maxPathLength: T, progress: false,
           }, ds.data, run, false);
