@@ -12,6 +12,10 @@
  *
  * Defaults are the CPL (state) config: alpha 0.1, lambda 0.5, bcCoeff 0, bcSteps 200k, Adam 1e-4 with
  * 10k warm-up, actor 512 x 512 tanh. Departure: no dropout (our MLP has none).
+ *
+ * Labels matter: CPL's derivation assumes regret preferences. Measured here (bench/offline.ts, button-press,
+ * dense, 3000 steps, 64 x 64): with partial-return (oracle) labels the contrastive phase undid the BC
+ * pre-training (success 1.0 -> 0.1), with regret labels (`--teacher regret`) it stayed at 1.0.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
