@@ -3,7 +3,7 @@
     {
       "target_name": "pbrl_gemm",
       "sources": ["gemm.c"],
-      "cflags": ["-O3", "-fPIC"],
+      "cflags": ["-O3", "-fPIC", "-ftree-vectorize", "-fno-math-errno"],
       "libraries": ["-lopenblas"]
     }
   ]

