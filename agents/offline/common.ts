@@ -91,8 +91,7 @@ export function actorAct(actor: MLP, obs: Float32Array, n: number, obsDim: numbe
  * place. (A settable rate in core/nn/adam.ts would remove this.)
  */
 export function setLearningRate(opt: Adam, lr: number): void {
-  if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`learning rate must be a positive number, got ${lr}`);
-  (opt as { learningRate: number }).learningRate = lr;
+  opt.learningRate = lr; // validated by the setter
 }
 
 /** CPL's linear warm-up: lr * min(1, (step + 1) / warmup). */

@@ -21,7 +21,7 @@ interface Slot {
 }
 
 export class Adam {
-  readonly learningRate: number;
+  private lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -36,10 +36,20 @@ export class Adam {
       if (!(b >= 0 && b < 1)) throw new Error(`adam: ${k} must be in [0, 1), got ${b}`);
     }
     if (!(epsilon > 0)) throw new Error(`adam: epsilon must be positive, got ${epsilon}`);
-    this.learningRate = learningRate;
+    this.lr = learningRate;
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.epsilon = epsilon;
+  }
+
+  /** Step size; settable between steps for learning-rate schedules (warm-up, cosine decay). */
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  set learningRate(lr: number) {
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`adam: learning rate must be a positive number, got ${lr}`);
+    this.lr = lr;
   }
 
   private slot(name: string): Slot {

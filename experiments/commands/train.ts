@@ -102,7 +102,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'JSON config (or a run\'s config.json); flags override it')
     .option('--eval-every <n>', 'evaluate every n env steps (default 10000)')
     .option('--eval-episodes <n>', 'episodes per evaluation (default 10)')
-    .option('--batch-size <n>', 'SAC batch size (default 512)')
+    .option('--batch-size <n>', 'batch size: transitions for SAC/PEBBLE (default 512), labelled pairs for offline algorithms')
     .option('--seed-steps <n>', 'random-action steps before learning (default 1000)')
     .option('--hidden <sizes>', 'hidden layer sizes, e.g. 256,256,256')
     .option('--lr <x>', 'actor and critic learning rate (default 3e-4)')
@@ -127,7 +127,12 @@ export function register(program: Command): void {
       '  pbrl train --out runs/sac-reach --resume',
       '  pbrl train --algo pebble --task button-press-topdown --feedback 2000 --teacher stoc:beta=1 --query disagreement --steps 300000 --out runs/p',
     ].join('\n'))
-    .action(async (opts: TrainOpts) => {
+    .action(async (opts: TrainOpts, cmd: Command) => {
+      // On --resume the run's own config says which algorithm it is; --algo need not repeat it.
+      if (opts.resume && cmd.getOptionValueSource('algo') === 'default') {
+        const saved = (new RunDir(opts.out, false).readConfig() as { config: { algo?: string } }).config;
+        if (saved?.algo) opts.algo = saved.algo;
+      }
       if (isOfflineAlgo(opts.algo)) return runOfflineTraining(opts);
       const run = new RunDir(opts.out, false); // created once the config is valid
       let cfg: TrainConfig;
