@@ -40,14 +40,9 @@ export class Rng {
     if (typeof seed === 'number' && !Number.isFinite(seed)) {
       throw new Error(`Rng seed must be a finite number or a string, got ${seed}`);
     }
-    const key = typeof seed === 'string' ? hashString(seed) : mixNumber(seed);
-    this.key = key;
-    let x = key;
-    this.s0 = x = splitmix32(x);
-    this.s1 = x = splitmix32(x);
-    this.s2 = x = splitmix32(x);
-    this.s3 = splitmix32(x);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.key = 0;
+    this.s0 = this.s1 = this.s2 = this.s3 = 0;
+    this.reseed(typeof seed === 'string' ? hashString(seed) : mixNumber(seed));
   }
 
   /** A child stream, independent of how many numbers this one has drawn. */
