@@ -21,6 +21,7 @@ import { makeEnv, taskNames } from '../envs/registry.js';
 import { readDataset } from './datasets/format.js';
 import { evaluate, type EvalResult } from './online-runner.js';
 import { RunDir } from './run-files.js';
+import { num } from './cli-number.js';
 
 export const OfflineTrainConfigSchema = z
   .object({
@@ -213,12 +214,6 @@ export interface OfflineCliOpts {
   progress: boolean;
 }
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
-  return n;
-}
 
 /** CLI flags over a config file (or a run's config.json) over defaults. */
 export function buildOfflineConfig(opts: OfflineCliOpts): Record<string, unknown> {

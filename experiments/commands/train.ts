@@ -13,26 +13,11 @@ import { setupPebble } from '../pebble-setup.js';
 import { RunDir } from '../run-files.js';
 import { parseTrainConfig, TrainConfig } from '../train-config.js';
 // Offline algorithms (bc, pbc, iql, cpl, ipl) have their own runner and config: experiments/offline-runner.ts.
-import { isOfflineAlgo, runOfflineTraining } from '../offline-runner.js';
+import { isOfflineAlgo, runOfflineTraining, type OfflineCliOpts } from '../offline-runner.js';
+import { num } from '../cli-number.js';
 
-interface TrainOpts {
-  algo: string;
-  task?: string;
-  steps?: string;
-  seed?: string;
-  out: string;
-  resume?: boolean;
-  config?: string;
-  evalEvery?: string;
-  evalEpisodes?: string;
-  batchSize?: string;
-  seedSteps?: string;
-  hidden?: string;
-  lr?: string;
-  maxPathLength?: string;
-  checkpointEvery?: string;
-  progress: boolean;
-  dataset?: string;
+/** Online flags on top of the ones offline training reads too. */
+interface TrainOpts extends OfflineCliOpts {
   teacher?: string;
   feedback?: string;
   queriesPerRound?: string;
@@ -46,12 +31,6 @@ interface TrainOpts {
   workers?: string;
 }
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
-  return n;
-}
 
 /** CLI flags over a config file over defaults. */
 function buildConfig(opts: TrainOpts): TrainConfig {
