@@ -5,13 +5,11 @@
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
-import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
+import { SawyerEnv, type Evaluation } from '../sawyer-env.js';
 import { sampleIn } from '../objects.js';
-import { addWindow, HANDLE_CLOSE_SITE, WINDOW_TRAVEL } from '../fixtures/window.js';
-import { hamacherProduct, tolerance } from '../reward-utils.js';
-import { add, dist, distXY, slice3, type Vec3 } from '../vec.js';
+import { addWindow, HANDLE_CLOSE_SITE, WINDOW_TRAVEL, WRIST_PUSH_RISE, windowSlideReward } from '../fixtures/window.js';
+import { add, distXY, slice3, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
-import { WRIST_PUSH_RISE } from './window-open.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
 const OBJ_LOW: Vec3 = [0, 0.75, 0.2];
@@ -50,28 +48,9 @@ export class WindowCloseEnv extends SawyerEnv {
   }
 
   protected evaluate(): Evaluation {
-    const handle = slice3(this.obs, 4);
-    const target = this.goal();
-    const h = this.handPos();
-    const push: Vec3 = [h[0], h[1], h[2] + WRIST_PUSH_RISE];
-    const gap = Math.abs(handle[0] - target[0]);
-    // Meta-World's margins use the handle's position at reset (already open).
-    const initGap = Math.abs(this.objInit[0] - target[0]);
-    const inPlace = tolerance(gap, [0, 0.05], Math.abs(initGap - 0.05), 'long_tail');
-    const toHandle = dist(handle, push);
-    const reach = tolerance(toHandle, [0, 0.02], Math.abs(dist(this.objInit, this.initPush) - 0.02), 'gaussian');
-    const reward = 10 * hamacherProduct(reach, inPlace);
-    return {
-      reward,
-      info: makeInfo(reward, gap <= 0.05, {
-        near_object: toHandle <= 0.05 ? 1 : 0,
-        grasp_success: 1,
-        grasp_reward: reach,
-        in_place_reward: inPlace,
-        obj_to_target: gap,
-      }),
-    };
+    return windowSlideReward(slice3(this.obs, 4), this.goal(), this.handPos(), this.objInit, this.initPush, 'gaussian');
   }
+
 }
 
 /** Meta-World's window-close expert (gain 25, fist closed): below-right of the handle, push -x. */
