@@ -246,6 +246,35 @@ export abstract class SawyerEnv {
     return this.curPath;
   }
 
+  // ---- fidelity hooks ---------------------------------------------------------------------------
+
+  /**
+   * Everything Meta-World's reward function reads that the observation does not carry, under
+   * Meta-World's own names (tcp_center, pads, init positions, target). Valid after reset/step.
+   * The fidelity tests re-score recorded trajectories from obs + action + these values with a
+   * formula written independently of the task code; tasks add their own entries in
+   * `extraRewardInputs` (e.g. a joint position or a handle site).
+   */
+  rewardInputs(): Record<string, number | number[]> {
+    return {
+      hand: [...this.handPos()],
+      tcp_center: [...this.tcp],
+      leftpad: [...this.leftPad],
+      rightpad: [...this.rightPad],
+      init_tcp: [...this.initTcp],
+      init_left_pad: [...this.initLeftPad],
+      init_right_pad: [...this.initRightPad],
+      obj_init_pos: [...this.objInit],
+      target_pos: [...this.goal()],
+      ...this.extraRewardInputs(),
+    };
+  }
+
+  /** Task-specific additions to `rewardInputs` (default: none). */
+  protected extraRewardInputs(): Record<string, number | number[]> {
+    return {};
+  }
+
   // ---- recording --------------------------------------------------------------------------------
 
   /** Names of the bodies whose poses `writePoses` records (fixed for a task). */
