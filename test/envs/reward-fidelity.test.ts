@@ -1,0 +1,148 @@
+/**
+ * Re-scores recorded trajectories of every task with Meta-World's reward formula, written again from
+ * Meta-World's v2 source in test/envs/metaworld-reference/<task>.ts (independently of envs/), and
+ * requires the env's reward to agree to 1e-4 at every step with identical success flags.
+ *
+ * Trajectories: the scripted expert, a uniform random policy and a noisy expert (expert + Gaussian
+ * noise), a few seeded episodes each. After every step the scorer sees what Meta-World's reward
+ * reads: the observation, the applied action and `env.rewardInputs()` (Meta-World's names).
+ *
+ * A task without a reference module must be listed in NO_MODULE_YET, so a new task cannot slip
+ * through unchecked.
+ */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getTask, initPhysics, scriptedPolicy, taskNames, type SawyerEnv } from '../../envs/index.js';
+import { Rng } from '../../core/rng.js';
+import type { MakeScorer, RefStep } from './metaworld-reference/types.js';
+
+const REF_DIR = fileURLToPath(new URL('./metaworld-reference/', import.meta.url));
+/** Shared helpers in the reference folder that are not task modules. */
+const HELPER_FILES = new Set(['types.ts', 'common.ts']);
+const MODULE_TASKS = readdirSync(REF_DIR)
+  .filter((f) => f.endsWith('.ts') && !HELPER_FILES.has(f))
+  .map((f) => f.slice(0, -'.ts'.length))
+  .sort();
+
+/** Registered tasks whose reference module has not landed yet. Shrinks to empty. */
+const NO_MODULE_YET = new Set<string>([
+  'push',
+  'pick-place',
+  'door-open',
+  'drawer-open',
+  'drawer-close',
+  'button-press-topdown',
+  'peg-insert-side',
+  'window-open',
+  'window-close',
+  'button-press',
+  'plate-slide',
+  'sweep-into',
+  'bin-picking',
+]);
+
+const TOL = 1e-4;
+const NOISE_STD = 0.3;
+
+type PolicyKind = 'expert' | 'random' | 'noisy';
+/** Episodes and steps per policy: the expert runs to its success region, the others stay short. */
+const PLAN: Record<PolicyKind, { episodes: number; steps: number; seed: number }> = {
+  expert: { episodes: 2, steps: 300, seed: 1000 },
+  random: { episodes: 2, steps: 120, seed: 2000 },
+  noisy: { episodes: 2, steps: 200, seed: 3000 },
+};
+
+interface Comparison {
+  steps: number;
+  maxDiff: number;
+  worst: string;
+  successMismatches: string[];
+  successSteps: number;
+}
+
+function policyFor(kind: PolicyKind, task: string, env: SawyerEnv, rng: Rng): (obs: Float32Array) => Float32Array {
+  if (kind === 'random') return () => Float32Array.from({ length: 4 }, () => rng.range(-1, 1));
+  const expert = scriptedPolicy(task, env);
+  if (kind === 'expert') return expert;
+  return (obs) => {
+    const a = expert(obs);
+    return Float32Array.from(a, (v) => v + NOISE_STD * rng.normal());
+  };
+}
+
+async function loadScorer(task: string): Promise<MakeScorer> {
+  const mod = (await import(`./metaworld-reference/${task}.ts`)) as { task?: unknown; makeScorer?: unknown };
+  if (mod.task !== task) throw new Error(`metaworld-reference/${task}.ts exports task ${JSON.stringify(mod.task)}, expected "${task}"`);
+  if (typeof mod.makeScorer !== 'function') throw new Error(`metaworld-reference/${task}.ts has no makeScorer()`);
+  return mod.makeScorer as MakeScorer;
+}
+
+function compare(task: string, kind: PolicyKind, makeScorer: MakeScorer): Comparison {
+  const plan = PLAN[kind];
+  const out: Comparison = { steps: 0, maxDiff: 0, worst: 'none', successMismatches: [], successSteps: 0 };
+  for (let ep = 0; ep < plan.episodes; ep++) {
+    const seed = plan.seed + ep;
+    const env = getTask(task).create({ maxPathLength: plan.steps });
+    const rng = new Rng(seed + 7919);
+    const policy = policyFor(kind, task, env, rng);
+    const score = makeScorer({ version: env.version });
+    let { obs } = env.reset({ seed });
+    for (let t = 1; t <= plan.steps; t++) {
+      const raw = policy(obs);
+      const action = Float32Array.from(raw, (v) => Math.max(-1, Math.min(1, v)));
+      const res = env.step(action);
+      const step: RefStep = { obs: res.obs, action, inputs: env.rewardInputs(), t };
+      let ref;
+      try {
+        ref = score(step);
+      } catch (e) {
+        throw new Error(`${task} ${kind} seed ${seed} step ${t}: reference scorer failed: ${(e as Error).message}`);
+      }
+      const diff = Math.abs(ref.reward - res.reward);
+      if (!(diff <= out.maxDiff)) {
+        out.maxDiff = Number.isNaN(diff) ? Infinity : diff;
+        out.worst = `seed ${seed} step ${t}: env ${res.reward} vs reference ${ref.reward}`;
+      }
+      const envSuccess = res.info.success === 1;
+      if (envSuccess !== ref.success && out.successMismatches.length < 5) {
+        out.successMismatches.push(`seed ${seed} step ${t}: env ${envSuccess} vs reference ${ref.success}`);
+      }
+      if (envSuccess) out.successSteps++;
+      out.steps++;
+      obs = res.obs;
+      if (res.truncated) break;
+    }
+    env.close();
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await initPhysics();
+});
+
+describe('Meta-World reward fidelity', () => {
+  it('every registered task has a reference module or is listed as pending', () => {
+    const registered = taskNames();
+    for (const m of MODULE_TASKS) expect(registered, `metaworld-reference/${m}.ts names no registered task`).toContain(m);
+    const lacking = registered.filter((t) => !MODULE_TASKS.includes(t)).sort();
+    expect(lacking, 'tasks without a reference module must equal NO_MODULE_YET (remove a task once its module lands)').toEqual([...NO_MODULE_YET].sort());
+  });
+
+  for (const task of MODULE_TASKS) {
+    describe(task, () => {
+      for (const kind of ['expert', 'random', 'noisy'] as const) {
+        it(`${kind}: env reward equals Meta-World's formula at every step`, async () => {
+          const makeScorer = await loadScorer(task);
+          const c = compare(task, kind, makeScorer);
+          expect(c.steps).toBeGreaterThan(0);
+          expect(c.maxDiff, `${task} ${kind}: max |reward difference| over ${c.steps} steps (worst: ${c.worst})`).toBeLessThanOrEqual(TOL);
+          expect(c.successMismatches, `${task} ${kind}: success flags differ`).toEqual([]);
+          // The expert must reach the success region, or the 10-reward branch was never compared.
+          if (kind === 'expert') expect(c.successSteps, `${task}: the expert never succeeded`).toBeGreaterThan(0);
+        });
+      }
+    });
+  }
+});
