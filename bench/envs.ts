@@ -69,12 +69,13 @@ function bareBaseline(): Runner {
 function singleEnv(task: string, policy: 'random' | 'scripted'): Runner {
   const entry = getTask(task);
   const env = entry.create();
+  const expert = entry.scripted(env);
   const rng = new Rng(0);
   let ep = 0;
   let obs = env.reset({ seed: ep++ }).obs;
   return timed(
     () => {
-      const r = env.step(policy === 'random' ? env.actionSpace.sample(rng) : entry.scripted(obs));
+      const r = env.step(policy === 'random' ? env.actionSpace.sample(rng) : expert(obs));
       obs = r.obs;
       if (r.truncated || (policy === 'scripted' && r.info.success)) obs = env.reset({ seed: ep++ }).obs;
       return 1;

@@ -24,9 +24,30 @@ const HAND_SPACE_HIGH: Vec3 = [0.525, 1.025, 0.7];
 /** Physics steps run at reset before the first observation, so resting objects settle onto the table. */
 const SETTLE_STEPS = 10;
 
+/**
+ * Which Meta-World release a task reproduces where the two differ. 'v2' is the code B-Pref/PEBBLE
+ * trained on (mid-2021, e.g. commit a0009ed9); 'v3' is Farama's current release. Known differences
+ * a task may read through `this.version`: button-press-topdown's success band (0.02 in v2, 0.024 in
+ * v3). Timing, ranges and the v2 reward formulas are the same in both.
+ */
+export const ENV_VERSIONS = ['v2', 'v3'] as const;
+export type EnvVersion = (typeof ENV_VERSIONS)[number];
+export const DEFAULT_ENV_VERSION: EnvVersion = 'v2';
+
+/** Validates a version string from a flag or a file; `field` names it in the error. */
+export function parseEnvVersion(v: unknown, field = 'version'): EnvVersion {
+  if (typeof v === 'string' && (ENV_VERSIONS as readonly string[]).includes(v)) return v as EnvVersion;
+  throw new Error(`${field} must be one of ${ENV_VERSIONS.join(', ')}, got ${JSON.stringify(v)}`);
+}
+
 export interface EnvOptions {
-  /** Meta-World's MT setting shows the goal (default); false zeroes obs[36:39] as in ML / "goal-hidden". */
+  /**
+   * Whether obs[36:39] shows the goal. Default false: Meta-World's raw task classes zero it and
+   * B-Pref/PEBBLE train that way; true is the "-goal-observable" / MT setting of single-task RL papers.
+   */
   goalObservable?: boolean;
+  /** Meta-World release to match where v2 and v3 differ (default 'v2', the B-Pref version). */
+  version?: EnvVersion;
   /** Episode length before `truncated` (default 500). */
   maxPathLength?: number;
   /** Seed used when reset() is called without one. */
@@ -84,6 +105,7 @@ export abstract class SawyerEnv {
   private _observationSpace: Box | null = null;
 
   readonly goalObservable: boolean;
+  readonly version: EnvVersion;
   readonly maxPathLength: number;
 
   protected scene: Scene | null = null;
@@ -107,7 +129,11 @@ export abstract class SawyerEnv {
   protected objInit: Vec3 = [0, 0, 0];
 
   constructor(opts: EnvOptions = {}) {
-    this.goalObservable = opts.goalObservable ?? true;
+    if (opts.goalObservable !== undefined && typeof opts.goalObservable !== 'boolean') {
+      throw new Error(`goalObservable must be true or false, got ${JSON.stringify(opts.goalObservable)}`);
+    }
+    this.goalObservable = opts.goalObservable ?? false;
+    this.version = parseEnvVersion(opts.version ?? DEFAULT_ENV_VERSION);
     this.maxPathLength = opts.maxPathLength ?? MAX_PATH_LENGTH;
     if (!Number.isInteger(this.maxPathLength) || this.maxPathLength < 1) {
       throw new Error(`maxPathLength must be a positive integer, got ${opts.maxPathLength}`);
@@ -125,6 +151,16 @@ export abstract class SawyerEnv {
   protected abstract writeObjects(obs: Float32Array): void;
   /** The goal position (shown in obs[36:39] when observable). */
   abstract goal(): Vec3;
+
+  /**
+   * What obs[36:39] holds when the goal is observable (the goal clipped to the task's goal space),
+   * whatever this env's own setting: scripted experts read the goal from here, as privileged
+   * information, when the observation hides it.
+   */
+  observableGoal(): Vec3 {
+    const g = this.goal();
+    return [0, 1, 2].map((i) => Math.fround(clamp(g[i], this.goalLow[i], this.goalHigh[i]))) as Vec3;
+  }
   /** Reward and info for the state after a step. */
   protected abstract evaluate(action: Float32Array): Evaluation;
   /** Hook after the scene settled at reset, before the first observation is returned. */

@@ -34,6 +34,10 @@ export class VectorEnv {
     readonly seed = 0,
   ) {
     if (envs.length === 0) throw new Error('VectorEnv needs at least one env');
+    // One batch of observations means one layout: a mix of hidden and shown goals would be silent garbage.
+    if (envs.some((e) => e.goalObservable !== envs[0].goalObservable || e.version !== envs[0].version)) {
+      throw new Error('VectorEnv: every env must have the same goalObservable and version');
+    }
     this.numEnvs = envs.length;
     this.obsBuf = new Float32Array(this.numEnvs * OBS_DIM);
   }
@@ -44,6 +48,11 @@ export class VectorEnv {
     await initPhysics();
     const envs = Array.from({ length: numEnvs }, () => entry.create(opts));
     return new VectorEnv(envs, opts.seed ?? 0);
+  }
+
+  /** Whether obs[36:39] shows the goal (the same for every env). */
+  get goalObservable(): boolean {
+    return this.envs[0].goalObservable;
   }
 
   get observationSpace() {

@@ -18,7 +18,8 @@ import type { Agent, AgentState } from '../agents/agent.js';
 import { allocPairBatch, PairSampler, type PreferenceData } from '../agents/offline/data.js';
 import { isOfflineAlgoName, makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, type OfflineAlgo } from '../agents/offline/index.js';
 import { makeEnv, taskNames } from '../envs/registry.js';
-import { readDataset } from './datasets/format.js';
+import { datasetEnvSettings, readDataset } from './datasets/format.js';
+import { ENV_VERSIONS, type EnvVersion } from '../envs/sawyer-env.js';
 import { evaluate, type EvalResult } from './online-runner.js';
 import { RunDir } from './run-files.js';
 import { num } from './cli-number.js';
@@ -42,6 +43,12 @@ export const OfflineTrainConfigSchema = z
     batchPairs: z.number().int().positive().optional(),
     checkpointEvery: z.number().int().positive().default(5000),
     maxPathLength: z.number().int().positive().default(500),
+    /**
+     * Env settings of the evaluations. They must be the dataset's (its observations were recorded
+     * under them); filled in from the dataset header when absent.
+     */
+    goalObservable: z.boolean().optional(),
+    envVersion: z.enum(ENV_VERSIONS).optional(),
     /** The agent's own config (validated by its schema; the resolved form is stored). */
     agent: z.record(z.string(), z.unknown()).default({}),
   })
@@ -75,6 +82,9 @@ export interface OfflineRunConfig {
   checkpointEvery: number;
   maxPathLength: number;
   progress: boolean;
+  /** Evaluation env settings (default: goal hidden, v2); the dataset's own. */
+  goalObservable?: boolean;
+  envVersion?: EnvVersion;
 }
 
 export interface OfflineRunResult {
@@ -99,7 +109,7 @@ export async function runOffline(agent: Agent, cfg: OfflineRunConfig, data: Pref
     throw new Error(`dataset obs/action sizes ${data.obsDim}/${data.actDim} differ from the agent's ${agent.obsDim}/${agent.actDim}`);
   }
   const sampler = new PairSampler(data);
-  const evalEnv = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed });
+  const evalEnv = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed, goalObservable: cfg.goalObservable ?? false, version: cfg.envVersion });
   let sampleRng = new Rng(cfg.seed).split('pair-sampling');
   let state: TrainerState = {
     step: 0, nextEval: cfg.evalEvery, nextCheckpoint: cfg.checkpointEvery, sampleRng: sampleRng.getState(), lastEval: null, bestSuccess: 0,
@@ -252,8 +262,15 @@ export async function runOfflineTraining(opts: OfflineCliOpts): Promise<void> {
   }
   const dataset = readDataset(String(raw.dataset));
   raw.task ??= dataset.header.task;
+  const recorded = datasetEnvSettings(dataset.header);
+  raw.goalObservable ??= recorded.goalObservable;
+  raw.envVersion ??= recorded.envVersion;
   const cfg = parseOfflineTrainConfig(raw);
   if (cfg.task !== dataset.header.task) throw new Error(`--task ${cfg.task} does not match the dataset's task "${dataset.header.task}"`);
+  if (cfg.goalObservable !== recorded.goalObservable || cfg.envVersion !== recorded.envVersion) {
+    throw new Error(`goalObservable ${cfg.goalObservable} / envVersion ${cfg.envVersion} differ from the dataset's (${recorded.goalObservable} / ${recorded.envVersion}): ` +
+      'the policy would be evaluated on observations unlike the ones it learned from');
+  }
   const info = await initBackend();
   run.writeConfig({ ...cfg, datasetHeader: dataset.header });
   const agent = makeOfflineAgent(cfg.algo, dataset.header.obsDim, dataset.header.actDim, cfg.agent, cfg.seed);
@@ -265,6 +282,7 @@ export async function runOfflineTraining(opts: OfflineCliOpts): Promise<void> {
     const result = await runOffline(agent, {
       task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, batchPairs: cfg.batchPairs,
       checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: opts.progress,
+      goalObservable: cfg.goalObservable, envVersion: cfg.envVersion,
     }, dataset.data, run, Boolean(opts.resume));
     if (result.lastEval) {
       console.log(`final eval: success ${(100 * result.lastEval.successRate).toFixed(0)}% (best ${(100 * result.bestSuccess).toFixed(0)}%), ` +

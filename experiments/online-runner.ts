@@ -16,7 +16,7 @@ import type { Agent, AgentState } from '../agents/agent.js';
 import { allocBatch, Batch, ReplayBuffer } from '../agents/replay-buffer.js';
 import type { Trajectory } from '../core/types.js';
 import { makeEnv } from '../envs/registry.js';
-import type { SawyerEnv, StepResult } from '../envs/sawyer-env.js';
+import type { EnvVersion, SawyerEnv, StepResult } from '../envs/sawyer-env.js';
 import { EpisodeRecorder } from '../envs/recorder.js';
 import { RunDir } from './run-files.js';
 
@@ -32,6 +32,10 @@ export interface OnlineRunConfig {
   bufferCapacity: number;
   checkpointEvery: number;
   maxPathLength: number;
+  /** Goal shown in obs[36:39] (default false, Meta-World's raw tasks / B-Pref). */
+  goalObservable?: boolean;
+  /** Meta-World version to match (default 'v2'). */
+  envVersion?: EnvVersion;
   /** Print a progress bar (TTY) or a line per evaluation. */
   progress: boolean;
   /**
@@ -142,7 +146,10 @@ function inProcessCollector(env: SawyerEnv): Collector {
 
 async function workerCollector(cfg: OnlineRunConfig, n: number): Promise<Collector> {
   const { RolloutWorkers } = await import('../remote/workers.js');
-  const pool = await RolloutWorkers.start({ task: cfg.task, numEnvs: n, workers: n, seed: cfg.seed, maxPathLength: cfg.maxPathLength });
+  const pool = await RolloutWorkers.start({
+    task: cfg.task, numEnvs: n, workers: n, seed: cfg.seed, maxPathLength: cfg.maxPathLength,
+    goalObservable: cfg.goalObservable ?? false, version: cfg.envVersion,
+  });
   const obsDim = 39;
   return {
     // Env i of episode round k starts from seed episodeSeed(k) + i.
@@ -186,8 +193,9 @@ function newEpisode(first: Float32Array) {
 }
 
 export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir, resume: boolean, hooks: RunHooks = {}): Promise<EvalResult | null> {
-  const env = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed });
-  const evalEnv = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed });
+  const envOpts = { maxPathLength: cfg.maxPathLength, seed: cfg.seed, goalObservable: cfg.goalObservable ?? false, version: cfg.envVersion };
+  const env = await makeEnv(cfg.task, envOpts);
+  const evalEnv = await makeEnv(cfg.task, envOpts);
   const obsDim = env.observationSpace.size;
   const actDim = env.actionSpace.size;
   let buffer = new ReplayBuffer(Math.min(cfg.bufferCapacity, cfg.steps), obsDim, actDim);

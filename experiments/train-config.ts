@@ -8,6 +8,7 @@ import { SacConfigSchema } from '../agents/sac.js';
 import { PebbleConfigSchema } from '../agents/pebble.js';
 import { rewardConfigSchema } from '../reward/config.js';
 import { taskNames } from '../envs/registry.js';
+import { DEFAULT_ENV_VERSION, ENV_VERSIONS } from '../envs/sawyer-env.js';
 
 /** Online algorithms: SAC on the true reward; PEBBLE and SURF learn the reward from preferences. */
 export const ALGOS = ['sac', 'pebble', 'surf'] as const;
@@ -27,6 +28,13 @@ export const TrainConfigSchema = z
     bufferCapacity: z.number().int().positive().default(1_000_000),
     checkpointEvery: z.number().int().positive().default(10_000),
     maxPathLength: z.number().int().positive().default(500),
+    /**
+     * Show the goal in obs[36:39] (Meta-World's goal-observable / MT setting). Default false: the raw
+     * task classes and B-Pref/PEBBLE hide it. `pbrl envs` marks tasks whose goal cannot be inferred.
+     */
+    goalObservable: z.boolean().default(false),
+    /** Meta-World version the task matches where v2 and v3 differ (v2: as B-Pref used it, mid-2021). */
+    envVersion: z.enum(ENV_VERSIONS).default(DEFAULT_ENV_VERSION),
     /** Rollout worker processes stepping envs while this process learns (0: in-process; see online-runner). */
     workers: z.number().int().min(0).max(64).default(0),
     sac: SacConfigSchema.optional().default(SacConfigSchema.parse({})),
@@ -61,4 +69,16 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
     throw new Error(`invalid training config:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
   }
   return r.data;
+}
+
+/**
+ * A config read back from a run's config.json. Runs written before the goal option existed trained
+ * with the goal visible (the old default) on the v2 tasks, so a missing field means that, not today's
+ * default: evaluating or resuming such a run with a hidden goal would feed its policy zeros it never saw.
+ */
+export function parseSavedTrainConfig(raw: unknown): TrainConfig {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && !('goalObservable' in raw)) {
+    return parseTrainConfig({ ...(raw as Record<string, unknown>), goalObservable: true });
+  }
+  return parseTrainConfig(raw);
 }

@@ -15,7 +15,7 @@ import * as zmq from 'zeromq';
 import { randomBytes } from 'node:crypto';
 import { initPhysics } from '../envs/physics.js';
 import { getTask, taskNames } from '../envs/registry.js';
-import { OBS_DIM, ACT_DIM, type SawyerEnv } from '../envs/sawyer-env.js';
+import { OBS_DIM, ACT_DIM, DEFAULT_ENV_VERSION, parseEnvVersion, type EnvVersion, type SawyerEnv } from '../envs/sawyer-env.js';
 import {
   PROTOCOL_VERSION,
   COMMANDS,
@@ -46,7 +46,10 @@ export interface EnvServerOptions {
   sessionIdleMs?: number;
   /** Defaults for envs created by `open` (a session may override them). */
   maxPathLength?: number;
+  /** Default false (Meta-World's raw tasks hide the goal); a session's `goalObservable` overrides it. */
   goalObservable?: boolean;
+  /** Meta-World version of every env this server makes (default 'v2'; not a per-session choice). */
+  version?: EnvVersion;
   /** Where diagnostics go (client errors, expired sessions); default: nowhere. */
   log?: (line: string) => void;
 }
@@ -93,6 +96,7 @@ export class EnvServer {
       sessionIdleMs: opts.sessionIdleMs ?? 10 * 60_000,
       maxPathLength: opts.maxPathLength,
       goalObservable: opts.goalObservable,
+      version: parseEnvVersion(opts.version ?? DEFAULT_ENV_VERSION),
     };
     const { numEnvs, maxEnvsPerSession } = this.opts;
     if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > maxEnvsPerSession) {
@@ -246,7 +250,7 @@ export class EnvServer {
     const maxPathLength = optInt(h, 'maxPathLength', 1, 1_000_000) ?? this.opts.maxPathLength;
     const goalObservable = optBool(h, 'goalObservable') ?? this.opts.goalObservable;
     const autoreset = optBool(h, 'autoreset') ?? true;
-    const envs = Array.from({ length: numEnvs }, () => entry.create({ maxPathLength, goalObservable }));
+    const envs = Array.from({ length: numEnvs }, () => entry.create({ maxPathLength, goalObservable, version: this.opts.version }));
     const id = `${this.instance}-${++this.sessionCounter}`;
     this.sessions.set(id, {
       id,
@@ -272,6 +276,7 @@ export class EnvServer {
       actDim: ACT_DIM,
       maxPathLength: e0.maxPathLength,
       goalObservable: e0.goalObservable,
+      envVersion: e0.version,
       observationSpace: e0.observationSpace.toJSON(),
       actionSpace: e0.actionSpace.toJSON(),
     };

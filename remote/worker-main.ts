@@ -14,6 +14,7 @@ interface WorkerConfig {
   numEnvs: number;
   maxPathLength?: number;
   goalObservable?: boolean;
+  version?: 'v2' | 'v3';
 }
 
 if (!process.send) {
@@ -44,6 +45,7 @@ try {
     bind: cfg.endpoint,
     maxPathLength: cfg.maxPathLength,
     goalObservable: cfg.goalObservable,
+    version: cfg.version,
     log: (line) => process.stderr.write(`[pbrl worker ${process.pid}] ${line}\n`),
   });
   const endpoint = await server.start();

@@ -42,6 +42,8 @@ export interface RolloutWorkersOptions {
   seed?: number;
   maxPathLength?: number;
   goalObservable?: boolean;
+  /** Meta-World version of the workers' envs (default 'v2'). */
+  version?: 'v2' | 'v3';
   /** A worker that does not answer a step within this is treated as hung (default 60 s). */
   stepTimeoutMs?: number;
   /** How long a worker may take to start (default 60 s). */
@@ -379,6 +381,7 @@ async function spawnWorker(s: Slot, opts: RolloutWorkersOptions): Promise<void> 
         numEnvs: s.end - s.start,
         maxPathLength: opts.maxPathLength,
         goalObservable: opts.goalObservable,
+        version: opts.version,
       }),
     },
   });

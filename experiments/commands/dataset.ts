@@ -10,6 +10,7 @@ import { describeTeachers } from '../../reward/teachers/parse.js';
 import { describeDataset, readDataset, writeDataset } from '../datasets/format.js';
 import { makeDataset, type MakeDatasetOptions } from '../datasets/make.js';
 import { writeDatasetNpz } from '../datasets/npz.js';
+import { parseEnvVersion } from '../../envs/sawyer-env.js';
 
 interface MakeOpts {
   task: string;
@@ -26,6 +27,8 @@ interface MakeOpts {
   checkpoint?: string[];
   checkpointNoise?: string;
   poses?: boolean;
+  goalObservable?: boolean;
+  envVersion?: string;
   valueHorizon?: string;
   valueGamma?: string;
   out: string;
@@ -65,6 +68,8 @@ export function register(program: Command): void {
     .option('--checkpoint <dir...>', 'SAC run folders (pbrl train --algo sac) to roll out as extra sources')
     .option('--checkpoint-noise <std>', 'action-noise std on SAC checkpoints (default 0.3)')
     .option('--poses', 'record body poses (for the viewer; larger file)')
+    .option('--goal-observable', 'show the goal in obs[36:39] (default hidden, as Meta-World\'s raw tasks and B-Pref; the scripted expert reads it from the env either way)')
+    .option('--env-version <v>', 'Meta-World version to match where they differ: v2 (B-Pref, mid-2021; default) | v3')
     .option('--value-horizon <n>', 'regret teacher: expert steps per V* estimate (default 200)')
     .option('--value-gamma <x>', 'regret teacher: discount of the V* estimate (default 0.99)')
     .requiredOption('--out <file>', 'dataset file to write (.pbrlds)')
@@ -88,6 +93,8 @@ export function register(program: Command): void {
         checkpoints: opts.checkpoint ?? [],
         checkpointNoise: opts.checkpointNoise === undefined ? undefined : nonNeg('checkpoint-noise', opts.checkpointNoise),
         poses: Boolean(opts.poses),
+        goalObservable: Boolean(opts.goalObservable),
+        envVersion: opts.envVersion === undefined ? undefined : parseEnvVersion(opts.envVersion, '--env-version'),
         valueHorizon: int('value-horizon', opts.valueHorizon, 1),
         valueGamma: opts.valueGamma === undefined ? undefined : nonNeg('value-gamma', opts.valueGamma),
       };

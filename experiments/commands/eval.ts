@@ -13,7 +13,7 @@ import { EpisodeRecorder } from '../../envs/recorder.js';
 import { saveTrajectories } from '../../envs/trajectory-file.js';
 import type { Trajectory } from '../../core/types.js';
 import { RunDir } from '../run-files.js';
-import { parseTrainConfig } from '../train-config.js';
+import { parseSavedTrainConfig } from '../train-config.js';
 import { evalSeed } from '../online-runner.js';
 
 interface EvalOpts {
@@ -37,11 +37,12 @@ export function register(program: Command): void {
       const episodes = Number(opts.episodes);
       if (!Number.isInteger(episodes) || episodes < 1) throw new Error(`--episodes must be a positive integer, got "${opts.episodes}"`);
       const run = new RunDir(opts.run, false);
-      const cfg = parseTrainConfig(run.readConfig().config);
+      const cfg = parseSavedTrainConfig(run.readConfig().config);
       const agentPath = join(run.checkpointDir, 'agent.json');
       if (!existsSync(agentPath)) throw new Error(`${opts.run} has no checkpoint yet (${agentPath} missing)`);
       await initBackend();
-      const env = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength });
+      // The run's own goal visibility and version: its policy was trained on those observations.
+      const env = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, goalObservable: cfg.goalObservable, version: cfg.envVersion });
       const agent = new SAC(env.observationSpace.size, env.actionSpace.size, cfg.sac, cfg.seed);
       await agent.loadState(JSON.parse(readFileSync(agentPath, 'utf8')) as AgentState);
       const seed = opts.seed !== undefined ? Number(opts.seed) : cfg.seed;
@@ -68,7 +69,7 @@ export function register(program: Command): void {
         total += ret;
         if (recorder) trajectories.push(recorder.finish({ policy: `${cfg.algo}:${opts.run}`, return: ret, solved }));
       }
-      const summary = { task: cfg.task, run: opts.run, episodes, seed, successRate: successes / episodes, meanReturn: total / episodes };
+      const summary = { task: cfg.task, run: opts.run, episodes, seed, goalObservable: cfg.goalObservable, envVersion: cfg.envVersion, successRate: successes / episodes, meanReturn: total / episodes };
       console.log(`${cfg.task}: success ${(100 * summary.successRate).toFixed(0)}%, mean return ${summary.meanReturn.toFixed(1)} over ${episodes} episodes`);
       if (opts.out) {
         mkdirSync(opts.out, { recursive: true });

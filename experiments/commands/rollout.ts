@@ -10,6 +10,7 @@ import { getTask, makeEnv } from '../../envs/registry.js';
 import { EpisodeRecorder } from '../../envs/recorder.js';
 import { saveTrajectories } from '../../envs/trajectory-file.js';
 import { physicsInfo } from '../../envs/physics.js';
+import { parseEnvVersion } from '../../envs/sawyer-env.js';
 import { Rng } from '../../core/rng.js';
 import type { Trajectory } from '../../core/types.js';
 
@@ -23,6 +24,8 @@ interface RolloutOpts {
   poses: boolean;
   stopOnSuccess?: boolean;
   progress: boolean;
+  goalObservable?: boolean;
+  envVersion: string;
 }
 
 function intOption(name: string, value: string, min: number): number {
@@ -42,6 +45,8 @@ export function register(program: Command): void {
     .option('--max-steps <n>', 'episode length (Meta-World: 500)', '500')
     .option('--stop-on-success', 'end an episode at its first success (Meta-World evaluation style)')
     .option('--out <dir>', 'write trajectories.pbrl and summary.json into this folder')
+    .option('--goal-observable', 'show the goal in obs[36:39] (default hidden, as Meta-World\'s raw tasks and B-Pref); the scripted expert reads it from the env either way')
+    .option('--env-version <v>', 'Meta-World version to match where they differ: v2 (B-Pref, mid-2021) | v3', 'v2')
     .option('--no-poses', 'do not record body poses')
     .option('--no-progress', 'no progress bar')
     .action(async (opts: RolloutOpts) => {
@@ -52,7 +57,10 @@ export function register(program: Command): void {
       const episodes = intOption('episodes', opts.episodes, 1);
       const seed = intOption('seed', opts.seed, 0);
       const maxSteps = intOption('max-steps', opts.maxSteps, 1);
-      const env = await makeEnv(task.name, { maxPathLength: maxSteps });
+      const goalObservable = Boolean(opts.goalObservable);
+      const version = parseEnvVersion(opts.envVersion, '--env-version');
+      const env = await makeEnv(task.name, { maxPathLength: maxSteps, goalObservable, version });
+      const expert = task.scripted(env);
       const rng = new Rng(seed).split('random-policy');
       const recorder = opts.out ? new EpisodeRecorder(env, opts.poses) : null;
       const trajectories: Trajectory[] = [];
@@ -70,7 +78,7 @@ export function register(program: Command): void {
         let ret = 0;
         let solved = false;
         for (;;) {
-          const a = opts.policy === 'scripted' ? task.scripted(obs) : env.actionSpace.sample(rng);
+          const a = opts.policy === 'scripted' ? expert(obs) : env.actionSpace.sample(rng);
           const t0 = performance.now();
           const r = env.step(a);
           stepTime += performance.now() - t0;
@@ -92,6 +100,8 @@ export function register(program: Command): void {
         policy: opts.policy,
         episodes,
         seed,
+        goalObservable,
+        envVersion: version,
         successRate: successes / episodes,
         meanReturn: totalReturn / episodes,
         envSteps: steps,
@@ -99,7 +109,7 @@ export function register(program: Command): void {
         // Rapier builds give different bits: a replay must use the same one.
         physics: physicsInfo(),
       };
-      console.log(`task ${summary.task}  policy ${summary.policy}  episodes ${episodes}  seed ${seed}  physics ${summary.physics.build} ${summary.physics.version}`);
+      console.log(`task ${summary.task}  policy ${summary.policy}  episodes ${episodes}  seed ${seed}  goal ${goalObservable ? 'observable' : 'hidden'}  Meta-World ${version}  physics ${summary.physics.build} ${summary.physics.version}`);
       console.log(`success rate ${(summary.successRate * 100).toFixed(1)}%  mean return ${summary.meanReturn.toFixed(2)}  env steps/s ${summary.envStepsPerSec} (step() only, resets excluded)`);
       if (opts.out) {
         mkdirSync(opts.out, { recursive: true });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EnvServer, DEFAULT_BIND, isLoopback } from '../../remote/env-server.js';
 import { PROTOCOL_VERSION } from '../../remote/protocol.js';
 import { taskNames } from '../../envs/registry.js';
+import { parseEnvVersion } from '../../envs/sawyer-env.js';
 
 interface ServeOpts {
   task: string;
@@ -11,7 +12,8 @@ interface ServeOpts {
   maxSessions: string;
   sessionIdle: string;
   maxPathLength?: string;
-  goalHidden?: boolean;
+  goalObservable?: boolean;
+  envVersion: string;
   quiet?: boolean;
 }
 
@@ -31,7 +33,8 @@ export function register(program: Command): void {
     .option('--max-sessions <n>', 'sessions held at once (each client opens its own env set)', '32')
     .option('--session-idle <seconds>', 'close sessions unused this long', '600')
     .option('--max-path-length <n>', 'episode length before truncation (default: 500)')
-    .option('--goal-hidden', 'zero the goal in observations (Meta-World goal-hidden setting)')
+    .option('--goal-observable', 'show the goal in obs[36:39] unless a session asks otherwise (default hidden, as Meta-World\'s raw tasks and B-Pref)')
+    .option('--env-version <v>', 'Meta-World version the envs match where they differ: v2 (B-Pref, mid-2021) | v3', 'v2')
     .option('--quiet', 'do not log client errors and expired sessions')
     .action(async (opts: ServeOpts) => {
       const server = new EnvServer({
@@ -41,11 +44,12 @@ export function register(program: Command): void {
         maxSessions: intOption('max-sessions', opts.maxSessions, 1),
         sessionIdleMs: intOption('session-idle', opts.sessionIdle, 1) * 1000,
         maxPathLength: opts.maxPathLength !== undefined ? intOption('max-path-length', opts.maxPathLength, 1) : undefined,
-        goalObservable: opts.goalHidden ? false : undefined,
+        goalObservable: Boolean(opts.goalObservable),
+        version: parseEnvVersion(opts.envVersion, '--env-version'),
         log: opts.quiet ? undefined : (line) => console.error(`[pbrl serve] ${line}`),
       });
       const endpoint = await server.start();
-      console.log(`pbrl serve: task ${opts.task}, ${opts.numEnvs} env(s) per session, protocol v${PROTOCOL_VERSION}, listening on ${endpoint}`);
+      console.log(`pbrl serve: task ${opts.task}, ${opts.numEnvs} env(s) per session, goal ${opts.goalObservable ? 'observable' : 'hidden'} by default, Meta-World ${opts.envVersion}, protocol v${PROTOCOL_VERSION}, listening on ${endpoint}`);
       if (!isLoopback(endpoint)) console.log('pbrl serve: this endpoint accepts connections from other machines');
       console.log('pbrl serve: Ctrl-C stops');
       await new Promise<void>((resolve) => {

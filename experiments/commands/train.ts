@@ -11,7 +11,7 @@ import { makeEnv } from '../../envs/registry.js';
 import { runOnline } from '../online-runner.js';
 import { setupPebble } from '../pebble-setup.js';
 import { RunDir } from '../run-files.js';
-import { parseTrainConfig, TrainConfig } from '../train-config.js';
+import { parseSavedTrainConfig, parseTrainConfig, TrainConfig } from '../train-config.js';
 // Offline algorithms (bc, pbc, iql, cpl, ipl) have their own runner and config: experiments/offline-runner.ts.
 import { isOfflineAlgo, runOfflineTraining, type OfflineCliOpts } from '../offline-runner.js';
 import { num } from '../cli-number.js';
@@ -29,6 +29,8 @@ interface TrainOpts extends OfflineCliOpts {
   fallback?: string;
   port?: string;
   workers?: string;
+  goalObservable?: boolean;
+  envVersion?: string;
 }
 
 
@@ -45,6 +47,8 @@ function buildConfig(opts: TrainOpts): TrainConfig {
     batchSize: num('batch-size', opts.batchSize), seedSteps: num('seed-steps', opts.seedSteps),
     maxPathLength: num('max-path-length', opts.maxPathLength), checkpointEvery: num('checkpoint-every', opts.checkpointEvery),
     workers: num('workers', opts.workers),
+    goalObservable: opts.goalObservable ? true : undefined,
+    envVersion: opts.envVersion,
   };
   const reward = { model: { ...(fileCfg.reward?.model ?? {}) }, feedback: { ...(fileCfg.reward?.feedback ?? {}) } };
   const fb = reward.feedback as Record<string, unknown>;
@@ -86,6 +90,8 @@ export function register(program: Command): void {
     .option('--hidden <sizes>', 'hidden layer sizes, e.g. 256,256,256')
     .option('--lr <x>', 'actor and critic learning rate (default 3e-4)')
     .option('--max-path-length <n>', 'episode length (default 500)')
+    .option('--goal-observable', 'show the goal in obs[36:39] (Meta-World goal-observable / MT setting; default hidden, as B-Pref/PEBBLE)')
+    .option('--env-version <v>', 'Meta-World version to match where they differ: v2 (B-Pref, mid-2021; default) | v3')
     .option('--checkpoint-every <n>', 'checkpoint every n env steps, at the next episode end (default 10000)')
     .option('--teacher <spec>', 'PEBBLE/SURF label source: human (a person on the labeling page), or a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle)')
     .option('--labeler <name>', 'with --teacher human: the name recorded on the labels (default human)')
@@ -116,7 +122,7 @@ export function register(program: Command): void {
       const run = new RunDir(opts.out, false); // created once the config is valid
       let cfg: TrainConfig;
       if (opts.resume) {
-        cfg = parseTrainConfig((run.readConfig() as { config: unknown }).config);
+        cfg = parseSavedTrainConfig((run.readConfig() as { config: unknown }).config);
         if (opts.steps) cfg.steps = num('steps', opts.steps)!;
       } else {
         if (!opts.task) throw new Error('--task is required (see `pbrl envs`)');
@@ -127,13 +133,14 @@ export function register(program: Command): void {
       }
       const info = await initBackend();
       run.writeConfig(cfg);
-      const probe = await makeEnv(cfg.task);
+      const envOpts = { goalObservable: cfg.goalObservable, version: cfg.envVersion };
+      const probe = await makeEnv(cfg.task, envOpts);
       const obsDim = probe.observationSpace.size;
       const actDim = probe.actionSpace.size;
       probe.close();
       const agent = new SAC(obsDim, actDim, cfg.sac, cfg.seed);
       if (cfg.human && cfg.algo === 'sac') throw new Error('--teacher human needs --algo pebble or surf (sac trains on the true reward)');
-      const geometryEnv = cfg.human ? await makeEnv(cfg.task) : null;
+      const geometryEnv = cfg.human ? await makeEnv(cfg.task, envOpts) : null;
       geometryEnv?.reset({ seed: cfg.seed }); // the scene (and so its geometry) exists after a reset
       const prefs = cfg.algo === 'pebble' || cfg.algo === 'surf'
         ? await setupPebble(cfg, agent, geometryEnv ? { runDir: opts.out, geometry: { [cfg.task]: geometryEnv.geometry() } } : undefined)
@@ -141,13 +148,14 @@ export function register(program: Command): void {
       geometryEnv?.close();
 
       if (opts.progress) {
-        console.log(`training ${cfg.algo} on ${cfg.task} for ${cfg.steps} steps (seed ${cfg.seed}) on ${info.backend}` +
+        console.log(`training ${cfg.algo} on ${cfg.task} (goal ${cfg.goalObservable ? 'observable' : 'hidden'}, Meta-World ${cfg.envVersion}) for ${cfg.steps} steps (seed ${cfg.seed}) on ${info.backend}` +
           `${info.backend === 'wasm' ? ` (native GEMM ${info.nativeGemm.active ? 'on' : 'off'})` : ''}; writing ${opts.out}`);
       }
       const result = await runOnline(agent, {
         task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes,
         seedSteps: cfg.seedSteps, batchSize: cfg.batchSize, bufferCapacity: cfg.bufferCapacity,
         checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: opts.progress, workers: cfg.workers,
+        goalObservable: cfg.goalObservable, envVersion: cfg.envVersion,
       }, run, Boolean(opts.resume), prefs?.hooks ?? {});
       agent.dispose();
       await prefs?.dispose();

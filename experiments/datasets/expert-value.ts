@@ -10,11 +10,15 @@
  * segments. Only the states a label needs (each segment's first and final observation) are evaluated.
  */
 import { getTask, makeEnv } from '../../envs/registry.js';
+import type { EnvVersion } from '../../envs/sawyer-env.js';
 
 export interface ExpertValueOptions {
   gamma: number;
   /** Expert steps summed from each state (gamma^horizon is the ignored tail's weight). */
   horizon: number;
+  /** The settings the recording ran under (the replay must match it bit for bit); default hidden, v2. */
+  goalObservable?: boolean;
+  version?: EnvVersion;
 }
 
 /**
@@ -32,8 +36,8 @@ export async function expertValues(
   onProgress?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
   const E = episodeSeeds.length;
-  const expert = getTask(task).scripted;
-  const env = await makeEnv(task, { maxPathLength: T + opts.horizon + 1 });
+  const env = await makeEnv(task, { maxPathLength: T + opts.horizon + 1, goalObservable: opts.goalObservable ?? false, version: opts.version });
+  const expert = getTask(task).scripted(env);
   const od = env.observationSpace.size;
   const ad = env.actionSpace.size;
   const values = new Float32Array(E * (T + 1)).fill(NaN);

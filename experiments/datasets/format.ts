@@ -6,6 +6,8 @@
  * (spec string), seed, obsDim, actDim, episodes (E), episodeLength (T), segmentLength (H),
  * segments (N), pairs (P), skipped (queries the teacher declined), sources (the rollout policies:
  * name, noise, episodes, success rate, mean return), poseBodies (names, when poses are stored),
+ * goalObservable and envVersion (the env settings the rollouts ran under; files written before they
+ * existed lack them and were recorded with the goal visible on v2: see `datasetEnvSettings`),
  * createdAt, pbrlVersion.
  *
  * Arrays (little-endian, row-major):
@@ -24,6 +26,7 @@ import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { readBinFile, writeBinFile, type BinArray } from '../../core/serialize.js';
 import { validatePreferenceData, type PreferenceData } from '../../agents/offline/data.js';
+import { ENV_VERSIONS, type EnvVersion } from '../../envs/sawyer-env.js';
 
 export const DATASET_FORMAT = 'pbrl-preference-dataset';
 export const DATASET_VERSION = 1;
@@ -59,12 +62,19 @@ export const DatasetHeaderSchema = z
     skipped: z.number().int().nonnegative(),
     sources: z.array(SourceSchema).min(1),
     poseBodies: z.array(z.string()).optional(),
+    goalObservable: z.boolean().optional(),
+    envVersion: z.enum(ENV_VERSIONS).optional(),
     createdAt: z.string(),
     pbrlVersion: z.string(),
   })
   .strict();
 
 export type DatasetHeader = z.infer<typeof DatasetHeaderSchema>;
+
+/** The env settings a dataset's observations were recorded under (older files: goal visible, v2). */
+export function datasetEnvSettings(h: DatasetHeader): { goalObservable: boolean; envVersion: EnvVersion } {
+  return { goalObservable: h.goalObservable ?? true, envVersion: h.envVersion ?? 'v2' };
+}
 
 export interface OfflineDataset {
   header: DatasetHeader;
@@ -152,8 +162,9 @@ export function readDataset(path: string): OfflineDataset {
 export function describeDataset(ds: OfflineDataset): string {
   const h = ds.header;
   const ties = Array.from(ds.data.labels).filter((y) => y === 0.5).length;
+  const env = datasetEnvSettings(h);
   const lines = [
-    `task ${h.task}, ${h.kind} dataset, teacher "${h.teacher}", seed ${h.seed}`,
+    `task ${h.task} (goal ${env.goalObservable ? 'observable' : 'hidden'}, Meta-World ${env.envVersion}${h.goalObservable === undefined ? ', as files of before the setting was recorded' : ''}), ${h.kind} dataset, teacher "${h.teacher}", seed ${h.seed}`,
     `${h.episodes} episodes x ${h.episodeLength} steps; ${h.segments} segments of ${h.segmentLength} steps; ${h.pairs} labelled pairs (${ties} equal), ${h.skipped} skipped`,
     ...h.sources.map((s) => `  source ${s.policy} noise ${s.noise}: ${s.episodes} episodes, success ${(100 * s.successRate).toFixed(0)}%, mean return ${s.meanReturn.toFixed(1)}`),
     h.poseBodies ? `poses of ${h.poseBodies.length} bodies` : 'no poses',

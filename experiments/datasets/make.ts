@@ -23,6 +23,7 @@ import type { AgentState } from '../../agents/agent.js';
 import { SAC } from '../../agents/sac.js';
 import { getTask, makeEnv } from '../../envs/registry.js';
 import { EpisodeRecorder } from '../../envs/recorder.js';
+import { DEFAULT_ENV_VERSION, ENV_VERSIONS } from '../../envs/sawyer-env.js';
 import { segmentId, type RewardSegment } from '../../reward/segments.js';
 import { parseSpecParts, parseTeacher } from '../../reward/teachers/parse.js';
 import { returnMargin } from '../../reward/teachers/teacher.js';
@@ -51,6 +52,10 @@ export const MakeDatasetSchema = z
     /** Dense only: random partners per segment; 0 = every pair. */
     pairsPerSegment: z.number().int().nonnegative().default(0),
     maxPathLength: z.number().int().positive().default(500),
+    /** Show the goal in obs[36:39] (default hidden, as Meta-World's raw tasks and B-Pref/CPL's tasks). */
+    goalObservable: z.boolean().default(false),
+    /** Meta-World version the env matches where v2 and v3 differ. */
+    envVersion: z.enum(ENV_VERSIONS).default(DEFAULT_ENV_VERSION),
     /** Std of the Gaussian noise on the scripted expert's actions, one source per level. */
     noise: z.array(z.number().nonnegative()).default([0.1, 0.3, 0.6, 1.0]),
     /** Add a uniform-random-action source. */
@@ -119,12 +124,14 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
   if (P > MAX_PAIRS) throw new Error(`a dense dataset of ${N} segments has ${P} pairs (over ${MAX_PAIRS}); give pairsPerSegment (e.g. 32) or fewer segments`);
 
   const task = getTask(o.task);
-  const env = await makeEnv(o.task, { maxPathLength: T, seed: o.seed });
+  const env = await makeEnv(o.task, { maxPathLength: T, seed: o.seed, goalObservable: o.goalObservable, version: o.envVersion });
+  // The expert gets the goal from the env (privileged) when the observation hides it.
+  const expert = task.scripted(env);
   const obsDim = env.observationSpace.size;
   const actDim = env.actionSpace.size;
   const root = new Rng(o.seed);
 
-  const sources: Source[] = o.noise.map((std) => ({ info: { policy: 'scripted', noise: std, episodes: 0, successRate: 0, meanReturn: 0 }, act: noisy(task.scripted, std) }));
+  const sources: Source[] = o.noise.map((std) => ({ info: { policy: 'scripted', noise: std, episodes: 0, successRate: 0, meanReturn: 0 }, act: noisy(expert, std) }));
   if (o.includeRandom) sources.push({ info: { policy: 'random', noise: 0, episodes: 0, successRate: 0, meanReturn: 0 }, act: (_obs, rng) => env.actionSpace.sample(rng) });
   for (const dir of o.checkpoints) {
     const sac = await loadSacPolicy(dir, obsDim, actDim);
@@ -233,7 +240,9 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       rows.add(segEpisode[i] * (T + 1) + segStart[i]);
       rows.add(segEpisode[i] * (T + 1) + segStart[i] + H);
     }
-    const values = await expertValues(o.task, episodeSeeds, obs, actions, T, rows, { gamma: o.valueGamma, horizon: o.valueHorizon }, (d, t) => onProgress?.('values', d, t));
+    const values = await expertValues(o.task, episodeSeeds, obs, actions, T, rows, {
+      gamma: o.valueGamma, horizon: o.valueHorizon, goalObservable: o.goalObservable, version: o.envVersion,
+    }, (d, t) => onProgress?.('values', d, t));
     valueFn = (v: Float32Array) => {
       const row = v.byteOffset / 4 / obsDim;
       if (v.buffer !== obs.buffer || !Number.isInteger(row) || Number.isNaN(values[row])) throw new Error('regret teacher: V* asked for a state that is not a segment boundary of this dataset');
@@ -297,6 +306,8 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       skipped,
       sources: sources.map((s) => s.info),
       ...(poseBodies ? { poseBodies } : {}),
+      goalObservable: o.goalObservable,
+      envVersion: o.envVersion,
       createdAt: new Date().toISOString(),
       pbrlVersion: String(versions().pbrl),
     },

@@ -88,7 +88,8 @@ describe('PEBBLE schedule', () => {
 describe('PEBBLE learning', () => {
   it('learns reach from 400 oracle preference labels (small config), clearly beating a random policy', async () => {
     const cfg = parseTrainConfig({
-      algo: 'pebble', task: 'reach', steps: 5000, seed: 0, seedSteps: 500, batchSize: 128, maxPathLength: 100,
+      // reach's random goal is invisible when hidden: this learning check shows it.
+      algo: 'pebble', task: 'reach', steps: 5000, seed: 0, seedSteps: 500, batchSize: 128, maxPathLength: 100, goalObservable: true,
       evalEvery: 5000, evalEpisodes: 5, checkpointEvery: 100_000,
       sac: { hiddenDims: [64, 64], actorLr: 1e-3, criticLr: 1e-3 },
       pebble: { unsupSteps: 500, numInteract: 500 },
@@ -99,11 +100,12 @@ describe('PEBBLE learning', () => {
     const result = await runOnline(agent, {
       task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
       batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+      goalObservable: cfg.goalObservable,
     }, new RunDir(mkdtempSync(join(tmpdir(), 'pebble-learn-'))), false, setup.hooks);
     agent.dispose();
     await setup.dispose();
     // The random policy on the same evaluation episodes.
-    const env = await makeEnv('reach', { maxPathLength: cfg.maxPathLength });
+    const env = await makeEnv('reach', { maxPathLength: cfg.maxPathLength, goalObservable: true });
     const rng = new Rng(1);
     let randomReturn = 0;
     for (let k = 0; k < cfg.evalEpisodes; k++) {

@@ -18,7 +18,8 @@ describe.each(taskNames())('%s', (name) => {
   });
 
   it('samples object/goal placements from the seed: same seed same obs, other seeds differ', () => {
-    const env = getTask(name).create();
+    // Goal shown: plate-slide draws only its goal, which a hidden-goal observation cannot differ in.
+    const env = getTask(name).create({ goalObservable: true });
     const a = env.reset({ seed: 11 }).obs;
     const b = env.reset({ seed: 11 }).obs;
     expect(Array.from(b)).toEqual(Array.from(a));
@@ -41,12 +42,21 @@ describe.each(taskNames())('%s', (name) => {
     env.close();
   });
 
-  it('hides the goal when goalObservable is false', () => {
-    const env = getTask(name).create({ goalObservable: false });
-    const { obs } = env.reset({ seed: 1 });
-    expect(Array.from(obs.subarray(36))).toEqual([0, 0, 0]);
-    expect(env.observationSpace.contains(obs)).toBe(true);
-    env.close();
+  it('hides the goal by default (Meta-World raw tasks, B-Pref) and shows it with goalObservable: true', () => {
+    for (const env of [getTask(name).create(), getTask(name).create({ goalObservable: false })]) {
+      expect(env.goalObservable).toBe(false);
+      const { obs } = env.reset({ seed: 1 });
+      expect(Array.from(obs.subarray(36))).toEqual([0, 0, 0]);
+      expect(Array.from(env.observationSpace.low.subarray(36))).toEqual([0, 0, 0]);
+      expect(env.observationSpace.contains(obs)).toBe(true);
+      env.close();
+    }
+    const shown = getTask(name).create({ goalObservable: true });
+    const obs = shown.reset({ seed: 1 }).obs;
+    // The shown goal is the env's goal (as float32, inside the task's goal space).
+    expect(Array.from(obs.subarray(36))).toEqual(shown.observableGoal());
+    expect(shown.observationSpace.contains(obs)).toBe(true);
+    shown.close();
   });
 });
 
@@ -88,6 +98,19 @@ describe('action validation', () => {
 describe('makeEnv', () => {
   it('names the valid tasks when given a bad one', async () => {
     await expect(makeEnv('no-such-task')).rejects.toThrow(/valid tasks: .*reach/);
+  });
+  it('takes the Meta-World version as an option (default v2, the B-Pref version) and rejects others by name', async () => {
+    expect((await makeEnv('reach')).version).toBe('v2');
+    expect((await makeEnv('reach', { version: 'v3' })).version).toBe('v3');
+    await expect(makeEnv('reach', { version: 'v1' as never })).rejects.toThrow(/version must be one of v2, v3, got "v1"/);
+    await expect(makeEnv('reach', { goalObservable: 'yes' as never })).rejects.toThrow(/goalObservable must be true or false/);
+  });
+});
+
+describe('registry', () => {
+  it('marks the tasks whose random goal nothing observed reveals', () => {
+    const blind = taskNames().filter((n) => !getTask(n).goalInferable);
+    expect(blind).toEqual(['reach', 'push', 'pick-place', 'peg-insert-side', 'plate-slide']);
   });
 });
 

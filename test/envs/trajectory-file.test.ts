@@ -18,10 +18,11 @@ function record(name: string, seed: number, steps: number): { traj: Trajectory; 
   const task = getTask(name);
   const env = task.create();
   const rec = new EpisodeRecorder(env);
+  const expert = task.scripted(env);
   let { obs } = env.reset({ seed });
   rec.start(obs, seed);
   for (let t = 0; t < steps; t++) {
-    const a = task.scripted(obs);
+    const a = expert(obs);
     const r = env.step(a);
     rec.record(a, r);
     obs = r.obs;

@@ -43,6 +43,22 @@ describe('VectorEnv', () => {
     vec.close();
   });
 
+  it('passes the goal and version options to every env (goal hidden unless asked for)', async () => {
+    const hidden = await VectorEnv.make('reach', 2, { seed: 3 });
+    const shown = await VectorEnv.make('reach', 2, { seed: 3, goalObservable: true, version: 'v3' });
+    expect(hidden.goalObservable).toBe(false);
+    expect(shown.goalObservable).toBe(true);
+    expect(shown.envs.map((e) => e.version)).toEqual(['v3', 'v3']);
+    const h = hidden.reset();
+    const s = shown.reset();
+    for (let i = 0; i < 2; i++) {
+      expect(Array.from(h.subarray(i * 39 + 36, (i + 1) * 39))).toEqual([0, 0, 0]);
+      expect(Array.from(s.subarray(i * 39 + 36, (i + 1) * 39))).toEqual(shown.envs[i].observableGoal());
+    }
+    hidden.close();
+    shown.close();
+  });
+
   it('rejects a wrongly sized action batch', async () => {
     const vec = await VectorEnv.make('reach', 2);
     vec.reset();

@@ -22,7 +22,8 @@ const small = { hiddenDims: [64, 64] };
 function cfg(over: Partial<OnlineRunConfig>): OnlineRunConfig {
   return {
     task: 'reach', steps: 600, seed: 3, evalEvery: 300, evalEpisodes: 2, seedSteps: 200, batchSize: 64,
-    bufferCapacity: 100_000, checkpointEvery: 300, maxPathLength: 100, progress: false, ...over,
+    // reach's goal is drawn at random and invisible when hidden: this small learning check needs it shown.
+    bufferCapacity: 100_000, checkpointEvery: 300, maxPathLength: 100, progress: false, goalObservable: true, ...over,
   };
 }
 
@@ -54,7 +55,7 @@ describe('online runner', () => {
     const result = await runOnline(sac, c, new RunDir(mkdtempSync(join(tmpdir(), 'pbrl-learn-'))), false);
     sac.dispose();
     // Random policy on the same evaluation episodes.
-    const env = await makeEnv('reach', { maxPathLength: c.maxPathLength });
+    const env = await makeEnv('reach', { maxPathLength: c.maxPathLength, goalObservable: true });
     const rng = new Rng(1);
     let randomReturn = 0;
     for (let k = 0; k < c.evalEpisodes; k++) {

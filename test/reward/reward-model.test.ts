@@ -96,8 +96,9 @@ describe('training on synthetic preferences', () => {
 
 /** Reach rollouts from a mix of policies, short episodes (100 steps). */
 async function reachTrajectories(episodes: number, seed: number): Promise<Trajectory[]> {
-  const env = await makeEnv('reach', { seed, maxPathLength: 100 });
-  const expert = scriptedPolicy('reach');
+  // The reward model is checked against the true reward, which depends on reach's goal: show it.
+  const env = await makeEnv('reach', { seed, maxPathLength: 100, goalObservable: true });
+  const expert = scriptedPolicy('reach', env);
   const rng = new Rng(seed).split('policies');
   const clip = (x: number) => Math.max(-1, Math.min(1, x));
   const random = () => Float32Array.from({ length: 4 }, () => rng.range(-1, 1));

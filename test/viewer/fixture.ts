@@ -16,12 +16,13 @@ export async function makeRun(dir: string, episodes = 3, steps = 60): Promise<st
   const task = getTask('reach');
   const env = await makeEnv('reach', { maxPathLength: steps });
   const rec = new EpisodeRecorder(env, true);
+  const expert = task.scripted(env);
   const trajs: Trajectory[] = [];
   for (let ep = 0; ep < episodes; ep++) {
     let { obs } = env.reset({ seed: ep });
     rec.start(obs, ep);
     for (;;) {
-      const a = task.scripted(obs);
+      const a = expert(obs);
       const r = env.step(a);
       rec.record(a, r);
       obs = r.obs;

@@ -31,10 +31,11 @@ let randomReturn = 0;
 
 beforeAll(async () => {
   await initBackend();
-  const ds = await makeDataset({ task: 'reach', kind: 'dense', episodes: 30, maxPathLength: T, segmentLength: T, segments: 30, pairsPerSegment: 0, noise: [0.3, 1.0], includeRandom: true, seed: 1 });
+  const ds = await makeDataset({ task: 'reach', kind: 'dense', episodes: 30, maxPathLength: T, segmentLength: T, segments: 30, pairsPerSegment: 0, noise: [0.3, 1.0], includeRandom: true, seed: 1, goalObservable: true });
   data = ds.data;
   // Random policy on the runner's evaluation episodes (run seed 0).
-  const env = await makeEnv('reach', { maxPathLength: T });
+  // reach's random goal is invisible when hidden: this learning check shows it (dataset and evaluations).
+  const env = await makeEnv('reach', { maxPathLength: T, goalObservable: true });
   const rng = new Rng(1);
   for (let k = 0; k < EVAL_EPISODES; k++) {
     env.reset({ seed: evalSeed(0, k) });
@@ -44,7 +45,7 @@ beforeAll(async () => {
   env.close();
 }, 120_000);
 
-const run: OfflineRunConfig = { task: 'reach', steps: 600, seed: 0, evalEvery: 600, evalEpisodes: EVAL_EPISODES, batchPairs: 8, checkpointEvery: 1e9, maxPathLength: T, progress: false };
+const run: OfflineRunConfig = { task: 'reach', steps: 600, seed: 0, evalEvery: 600, evalEpisodes: EVAL_EPISODES, batchPairs: 8, checkpointEvery: 1e9, maxPathLength: T, progress: false, goalObservable: true };
 
 async function train(algo: string, config: Record<string, unknown>) {
   const agent = makeOfflineAgent(algo, 39, 4, config, 0);
