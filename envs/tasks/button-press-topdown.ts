@@ -10,11 +10,14 @@ import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
 import { sampleIn } from '../objects.js';
 import { addButtonBox, BUTTON_HOLE, BUTTON_START } from '../fixtures/button-box.js';
 import { hamacherProduct, tolerance } from '../reward-utils.js';
-import { dist, distXY, slice3, type Vec3 } from '../vec.js';
+import { dist, distXY, slice3, type Quat, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
+import { quatMul } from '../fixtures/quat.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
 const OBJ_LOW: Vec3 = [-0.1, 0.8, 0.115];
+/** Meta-World's box body euler (-1.57, 0, 0) about x, as an xyzw quaternion (1.57, not pi/2, as in its XML). */
+const BOX_TURN: Quat = [Math.sin(-0.785), 0, 0, Math.cos(-0.785)];
 const OBJ_HIGH: Vec3 = [0.1, 0.9, 0.115];
 
 export class ButtonPressTopdownEnv extends SawyerEnv {
@@ -35,14 +38,21 @@ export class ButtonPressTopdownEnv extends SawyerEnv {
   }
 
   protected writeObjects(obs: Float32Array): void {
-    // Meta-World observes button origin + (0, 0, 0.193) (the cap top) and the button's quaternion.
+    // Meta-World observes button origin + (0, 0, 0.193) (the cap top) and the button body's MuJoCo
+    // quaternion (w first). Its button frame is the box's, turned by euler (-1.57, 0, 0) so the button
+    // faces up; ours is unturned (the shapes are turned instead), so that turn is composed in here.
     const t = this.button.translation();
-    const q = this.button.rotation();
-    obs.set([t.x, t.y, t.z + 0.193, q.x, q.y, q.z, q.w], 4);
+    const r = this.button.rotation();
+    const q = quatMul(BOX_TURN, [r.x, r.y, r.z, r.w]);
+    obs.set([t.x, t.y, t.z + 0.193, q[3], q[0], q[1], q[2]], 4);
   }
 
   goal(): Vec3 {
     return [this.boxPos[0], this.boxPos[1], this.boxPos[2] + BUTTON_HOLE];
+  }
+
+  protected extraRewardInputs(): Record<string, number | number[]> {
+    return { obj_to_target_init: BUTTON_START - BUTTON_HOLE };
   }
 
   protected evaluate(): Evaluation {
@@ -56,9 +66,10 @@ export class ButtonPressTopdownEnv extends SawyerEnv {
     if (tcpToObj <= 0.03) reward += 5 * pressed;
     return {
       reward,
-      info: makeInfo(reward, objToTarget <= 0.02, {
+      // v3 widened the success band from 0.02 to 0.024.
+      info: makeInfo(reward, objToTarget <= (this.version === 'v3' ? 0.024 : 0.02), {
         near_object: tcpToObj <= 0.05 ? 1 : 0,
-        grasp_success: this.obs[3] < 0.5 ? 1 : 0,
+        grasp_success: this.obs[3] > 0 ? 1 : 0,
         grasp_reward: near,
         in_place_reward: pressed,
         obj_to_target: objToTarget,

@@ -17,12 +17,15 @@ import { hamacherProduct, tolerance } from '../reward-utils.js';
 import { add, distXY, norm, rotate, slice3, sub, type Quat, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
 import { rapier } from '../physics.js';
+import { quatMul } from '../fixtures/quat.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
 const OBJ_LOW: Vec3 = [0, 0.85, 0.15];
 const OBJ_HIGH: Vec3 = [0.1, 0.95, 0.15];
 const HINGE: Vec3 = [-0.185, -0.1, 0];
 const HANDLE_SITE: Vec3 = [0.325, -0.075, 0];
+/** The handle geom's euler (1.57, 0, 0) on the door link in Meta-World's doorlockB.xml. */
+const HANDLE_GEOM_TURN: Quat = [Math.sin(0.785), 0, 0, Math.cos(0.785)];
 
 export class DoorOpenEnv extends SawyerEnv {
   readonly name = 'door-open';
@@ -79,7 +82,13 @@ export class DoorOpenEnv extends SawyerEnv {
     const t = this.door.translation();
     const q = this.doorQuat();
     const h = add([t.x, t.y, t.z], rotate(q, HANDLE_SITE));
-    obs.set([...h, ...q], 4);
+    // Meta-World: Rotation.from_matrix(geom_xmat('handle')).as_quat(), i.e. the handle geom's frame
+    // (the door frame turned by the geom's euler (1.57, 0, 0)) in scipy's x-first order.
+    obs.set([...h, ...quatMul(q, HANDLE_GEOM_TURN)], 4);
+  }
+
+  protected extraRewardInputs(): Record<string, number | number[]> {
+    return { doorjoint: this.angle() };
   }
 
   goal(): Vec3 {

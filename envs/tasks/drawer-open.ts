@@ -39,10 +39,11 @@ export class DrawerOpenEnv extends SawyerEnv {
   }
 
   protected writeObjects(obs: Float32Array): void {
-    // Observed "handle" = drawer_link origin + (0, -0.16, 0), quaternion = drawer_link's.
+    // Observed "handle" = drawer_link origin + (0, -0.16, 0); quaternion = drawer_link's MuJoCo body
+    // quaternion, w first.
     const t = this.drawer.translation();
     const q = this.drawer.rotation();
-    obs.set([t.x, t.y - 0.16, t.z, q.x, q.y, q.z, q.w], 4);
+    obs.set([t.x, t.y - 0.16, t.z, q.w, q.x, q.y, q.z], 4);
   }
 
   goal(): Vec3 {

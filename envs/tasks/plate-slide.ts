@@ -16,6 +16,8 @@ import { rapier } from '../physics.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
 const PLATE_START: Vec3 = [0, 0.6, 0.015];
+/** Meta-World's obj_init_pos (rand_vec[:3], fixed): the channel position at table level. */
+const OBJ_INIT_POS: Vec3 = [0, 0.6, 0];
 const GOAL_LOW: Vec3 = [-0.1, 0.85, 0];
 const GOAL_HIGH: Vec3 = [0.1, 0.9, 0];
 
@@ -74,12 +76,17 @@ export class PlateSlideEnv extends SawyerEnv {
     return this.target;
   }
 
+  protected extraRewardInputs(): Record<string, number | number[]> {
+    return { obj_init_pos: [...OBJ_INIT_POS] };
+  }
+
   protected evaluate(): Evaluation {
     const obj = slice3(this.obs, 4);
     const objToTarget = dist(obj, this.target);
     const tcpToObj = dist(this.tcp, obj);
-    const inPlace = tolerance(objToTarget, [0, 0.05], dist(this.objInit, this.target), 'long_tail');
-    const near = tolerance(tcpToObj, [0, 0.05], dist(this.initTcp, this.objInit), 'long_tail');
+    // Margins from Meta-World's obj_init_pos, the table-level (0, 0.6, 0), not the plate centre.
+    const inPlace = tolerance(objToTarget, [0, 0.05], dist(OBJ_INIT_POS, this.target), 'long_tail');
+    const near = tolerance(tcpToObj, [0, 0.05], dist(this.initTcp, OBJ_INIT_POS), 'long_tail');
     let reward = 8 * hamacherProduct(near, inPlace);
     if (objToTarget < 0.05) reward = 10;
     return {

@@ -1,13 +1,13 @@
 /**
  * window-close (Meta-World window-close-v2): slide an open window sash shut (-x) by its handle.
- * Departures: as window-open (handle bar 1 cm further out; reach term measured from the wrist's
- * pushing point rather than the TCP).
+ * The reward is Meta-World's (reach from the TCP, gaussian; margins from the open sash's handle).
+ * Departures: as window-open (handle bar 1 cm further out).
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
 import { SawyerEnv, type Evaluation } from '../sawyer-env.js';
 import { sampleIn } from '../objects.js';
-import { addWindow, HANDLE_CLOSE_SITE, WINDOW_TRAVEL, WRIST_PUSH_RISE, windowSlideReward } from '../fixtures/window.js';
+import { addWindow, HANDLE_CLOSE_SITE, WINDOW_TRAVEL, windowSlideReward } from '../fixtures/window.js';
 import { add, distXY, slice3, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
@@ -23,7 +23,6 @@ export class WindowCloseEnv extends SawyerEnv {
   protected readonly goalHigh: Vec3 = [0, 0.9, 0.2];
   private windowPos: Vec3 = [0, 0.8, 0.2];
   private sash!: RAPIER_NS.RigidBody;
-  private initPush: Vec3 = [0, 0, 0];
 
   protected sampleTask(rng: Rng): void {
     this.windowPos = sampleIn(rng, OBJ_LOW, OBJ_HIGH);
@@ -33,9 +32,13 @@ export class WindowCloseEnv extends SawyerEnv {
     this.sash = addWindow(scene, this.windowPos, WINDOW_TRAVEL).sash;
   }
 
-  protected onEpisodeStart(): void {
-    const h = this.handPos();
-    this.initPush = [h[0], h[1], h[2] + WRIST_PUSH_RISE];
+  /** Meta-World's window_handle_pos_init: handleCloseStart with the sash closed, moved 0.2 in x (open). */
+  private handleInit(): Vec3 {
+    return add(this.windowPos, [HANDLE_CLOSE_SITE[0] + WINDOW_TRAVEL, HANDLE_CLOSE_SITE[1], HANDLE_CLOSE_SITE[2]]);
+  }
+
+  protected extraRewardInputs(): Record<string, number | number[]> {
+    return { obj_init_pos: [...this.windowPos], window_handle_pos_init: this.handleInit() };
   }
 
   protected writeObjects(obs: Float32Array): void {
@@ -48,7 +51,9 @@ export class WindowCloseEnv extends SawyerEnv {
   }
 
   protected evaluate(): Evaluation {
-    return windowSlideReward(slice3(this.obs, 4), this.goal(), this.handPos(), this.objInit, this.initPush, 'gaussian');
+    const target = this.goal();
+    const handleInit = this.handleInit();
+    return windowSlideReward(slice3(this.obs, 4), target, this.tcp, this.initTcp, handleInit, Math.abs(handleInit[0] - target[0]), 'gaussian');
   }
 
 }
