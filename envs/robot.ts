@@ -25,14 +25,30 @@ type RigidBody = RAPIER_NS.RigidBody;
 export const FINGER_DROP = 0.028;
 /** Finger pad half extents (x: width, y: thickness along the closing axis, z: height). */
 export const FINGER_HALF: Vec3 = [0.035, 0.006, 0.02];
-/** Fingertip sites (whose midpoint is the TCP) sit this far below the pad centres, near the tips. */
-export const TIP_DROP = 0.01;
-/** Finger centre travel along y on each side: fully open at 5 cm (10 cm apart), closed limit at 6 mm. */
+/**
+ * Fingertip sites (Meta-World's rightEndEffector / leftEndEffector, whose midpoint is the TCP) sit
+ * this far below the pad centres: Meta-World's sites are 0.045 m along the claws, whose origins are
+ * level with the hand origin, so the TCP hangs 4.5 cm below the hand there and here
+ * (FINGER_DROP + TIP_DROP). Every expert moves the hand and every reward measures the TCP, so this
+ * offset is what the two share.
+ */
+export const TIP_DROP = 0.045 - 0.028;
+/**
+ * Finger centre travel along y on each side: fully open at 5 cm (10 cm apart, as Meta-World's
+ * claws), closed limit at 1.5 cm, so an empty closed gripper leaves Meta-World's 1.8 cm gap between
+ * the pads and reads 0.3 in obs[3] as there (its claws stop at 3 cm apart, pads 1.2 cm thick in all).
+ */
 export const FINGER_OPEN = 0.05;
 /** Palm half extents: narrower than the open fingers in y, so a hand fits between a handle and its door. */
 export const PALM_HALF: Vec3 = [0.035, 0.03, 0.012];
 export const WRIST_RADIUS = 0.025;
-export const FINGER_CLOSED = 0.006;
+export const FINGER_CLOSED = 0.015;
+/**
+ * Meta-World's pad bodies ("leftpad"/"rightpad", whose COMs the caging rewards read) are 6 mm plates
+ * on the inner side of the claws: their centre is 3 mm behind the gripping face. Our pad is one 12 mm
+ * finger, so the reported pad point is moved inward from the finger centre to the same depth.
+ */
+export const PAD_COM_DEPTH = 0.003;
 
 const PALM_K = 2e4; // N/m
 const PALM_C = 400; // N·s/m
@@ -159,29 +175,45 @@ export class SawyerHand {
     return [t.x, t.y, t.z];
   }
 
+  /** Meta-World's get_body_com('leftpad'): PAD_COM_DEPTH behind the +y finger's gripping face. */
   leftPad(): Vec3 {
     const t = this.leftFinger.translation();
-    return [t.x, t.y, t.z];
+    return [t.x, t.y - (FINGER_HALF[1] - PAD_COM_DEPTH), t.z];
   }
 
+  /** Meta-World's get_body_com('rightpad') (the -y finger). */
   rightPad(): Vec3 {
     const t = this.rightFinger.translation();
-    return [t.x, t.y, t.z];
+    return [t.x, t.y + (FINGER_HALF[1] - PAD_COM_DEPTH), t.z];
+  }
+
+  /**
+   * Meta-World's leftEndEffector site: on the finger's mid-plane (6 mm behind the gripping face, as
+   * the site on Meta-World's claw, whose 3 mm claw plate backs a 6 mm pad), TIP_DROP below the pad centre.
+   */
+  leftTip(): Vec3 {
+    const t = this.leftFinger.translation();
+    return [t.x, t.y, t.z - TIP_DROP];
+  }
+
+  /** Meta-World's rightEndEffector site. */
+  rightTip(): Vec3 {
+    const t = this.rightFinger.translation();
+    return [t.x, t.y, t.z - TIP_DROP];
   }
 }
 
-/** Tool centre point: midway between the two pads (Meta-World: between the fingertip sites). */
-export function tcpFromPads(l: Vec3, r: Vec3): Vec3 {
-  return [(l[0] + r[0]) / 2, (l[1] + r[1]) / 2, (l[2] + r[2]) / 2 - TIP_DROP];
+/** Meta-World's tcp_center: the midpoint of the two fingertip sites. */
+export function tcpFromTips(l: Vec3, r: Vec3): Vec3 {
+  return [(l[0] + r[0]) / 2, (l[1] + r[1]) / 2, (l[2] + r[2]) / 2];
 }
 
 /**
- * Observation's gripper value, 1 = open. Meta-World divides the fingertip-site distance by 0.1; our
- * pads are a different shape, so the pad-centre distance is divided by OPENING_SCALE instead, chosen
- * so the thresholds Meta-World's experts use keep their meaning: fully open reads 1, and only a
- * hand closed on the 4 cm puck reads below 0.73 (0.69), where pick-place's expert starts to lift.
+ * obs[3], Meta-World's definition: the distance between the fingertip sites / 0.1, clipped to
+ * [0, 1]. Sites, pad thickness and travel match Meta-World's in the closing axis, so the readings do
+ * too: 1 fully open, 0.3 closed on nothing, 0.52 closed on the 4 cm puck or cube.
  */
-export const OPENING_SCALE = 0.075;
+export const OPENING_SCALE = 0.1;
 export function gripperOpening(l: Vec3, r: Vec3): number {
   return clamp(Math.hypot(l[0] - r[0], l[1] - r[1], l[2] - r[2]) / OPENING_SCALE, 0, 1);
 }

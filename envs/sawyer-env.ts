@@ -9,7 +9,7 @@
 import { Box } from '../core/spaces.js';
 import { Rng } from '../core/rng.js';
 import { Scene, FRAME_SKIP } from './scene.js';
-import { SawyerHand, gripperOpening, tcpFromPads } from './robot.js';
+import { SawyerHand, gripperOpening, tcpFromTips } from './robot.js';
 import type { SceneGeometry } from './geometry.js';
 import { clamp, slice3, type Vec3 } from './vec.js';
 
@@ -121,6 +121,9 @@ export abstract class SawyerEnv {
   // Cached per-step state for rewards.
   protected leftPad: Vec3 = [0, 0, 0];
   protected rightPad: Vec3 = [0, 0, 0];
+  /** Meta-World's leftEndEffector / rightEndEffector sites (obs[3] and the TCP come from them). */
+  protected leftTip: Vec3 = [0, 0, 0];
+  protected rightTip: Vec3 = [0, 0, 0];
   protected tcp: Vec3 = [0, 0, 0];
   // Values Meta-World records at reset and uses for reward margins.
   protected initTcp: Vec3 = [0, 0, 0];
@@ -297,6 +300,8 @@ export abstract class SawyerEnv {
       tcp_center: [...this.tcp],
       leftpad: [...this.leftPad],
       rightpad: [...this.rightPad],
+      leftEndEffector: [...this.leftTip],
+      rightEndEffector: [...this.rightTip],
       init_tcp: [...this.initTcp],
       init_left_pad: [...this.initLeftPad],
       init_right_pad: [...this.initRightPad],
@@ -356,7 +361,9 @@ export abstract class SawyerEnv {
   private readRobot(): void {
     this.leftPad = this.hand.leftPad();
     this.rightPad = this.hand.rightPad();
-    this.tcp = tcpFromPads(this.leftPad, this.rightPad);
+    this.leftTip = this.hand.leftTip();
+    this.rightTip = this.hand.rightTip();
+    this.tcp = tcpFromTips(this.leftTip, this.rightTip);
   }
 
   private buildObs(atReset: boolean): void {
@@ -366,7 +373,7 @@ export abstract class SawyerEnv {
     o[0] = h[0];
     o[1] = h[1];
     o[2] = h[2];
-    o[3] = gripperOpening(this.leftPad, this.rightPad);
+    o[3] = gripperOpening(this.leftTip, this.rightTip);
     o.fill(0, 4, 18);
     this.writeObjects(o);
     // v3 behaviour: at reset the previous-frame block equals the current one.
