@@ -1,0 +1,142 @@
+/**
+ * The built-in suites (`pbrl bench list`). Each is an ordinary suite spec, so `pbrl bench list --json
+ * NAME` prints one as a starting point for a suite file of your own.
+ */
+import { BPREF_TEACHERS } from '../../reward/teachers/parse.js';
+import { TRAIN_CONFIG_HAS_GOAL_FLAG, type SuiteSpec } from './suite.js';
+
+/** B-Pref's ten seeds (reference/pbrl.md §2.6). */
+const BPREF_SEEDS = [12345, 23451, 34512, 45123, 51234, 67890, 78906, 89067, 90678, 6789];
+
+/** The state-based Meta-World tasks of the CPL paper's main table. */
+const CPL_TASKS = ['bin-picking', 'button-press', 'door-open', 'drawer-open', 'plate-slide', 'sweep-into'];
+
+/** Goal visibility as a train-config field, where this build has one (see suite.ts). */
+function goal(visible: boolean): Record<string, unknown> {
+  return TRAIN_CONFIG_HAS_GOAL_FLAG ? { goalObservable: visible } : {};
+}
+
+/**
+ * `quick`: the README's main job, sized to finish in <= 10 minutes with two cells at a time on a
+ * 2-core machine. Reach with the goal in the observation (with the goal hidden, reach is a guess
+ * at a random target), short episodes, small nets: enough for SAC on the true reward to start
+ * succeeding and for PEBBLE's labels (oracle vs a noisy teacher) to show their cost in success.
+ */
+const quick: SuiteSpec = {
+  name: 'quick',
+  description:
+    'Smoke-scale benchmark: SAC (true reward) vs PEBBLE with an oracle and with a noisy (stoc, beta=1) teacher on reach with the goal visible, ' +
+    '3 seeds, 10k env steps of 200-step episodes, 2x128 nets, 400 labels. Shows the pipeline and a first ordering, not paper numbers.',
+  smokeScale: true,
+  axes: { algo: ['sac', 'pebble'], task: ['reach'], seed: [0, 1, 2], teacher: ['oracle', 'stoc'], feedback: [{ maxFeedback: 400, queriesPerRound: 40 }] },
+  steps: 10_000,
+  evalEvery: 1000,
+  evalEpisodes: 10,
+  config: {
+    maxPathLength: 200, batchSize: 256, seedSteps: 1000, checkpointEvery: 2000,
+    sac: { hiddenDims: [128, 128] },
+  },
+  algoConfig: {
+    pebble: {
+      pebble: { unsupSteps: 1000, numInteract: 1000 },
+      reward: { model: { hiddenDims: [128, 128] }, feedback: { segmentLength: 25 } },
+    },
+  },
+  taskConfig: { reach: goal(true) },
+};
+
+/**
+ * `bpref`: B-Pref's Meta-World grid at paper scale (reference/pbrl.md §1-2): PEBBLE with the six
+ * teachers at both script budgets against SAC on the true reward, 1M steps, the ten seeds, goals
+ * hidden as in Meta-World v2. 2 tasks x (6 teachers x 2 budgets + SAC) x 10 seeds = 260 cells: a
+ * cluster's job (`--queue`).
+ */
+const bpref: SuiteSpec = {
+  name: 'bpref',
+  description: "B-Pref's Meta-World grid: PEBBLE with the six B-Pref teachers at 10k/50 and 20k/100 queries vs SAC (true reward), 1M env steps, 10 seeds, goal hidden.",
+  axes: {
+    algo: ['sac', 'pebble'],
+    task: ['button-press', 'sweep-into'],
+    seed: BPREF_SEEDS,
+    teacher: Object.keys(BPREF_TEACHERS),
+    feedback: [{ maxFeedback: 10_000, queriesPerRound: 50 }, { maxFeedback: 20_000, queriesPerRound: 100 }],
+  },
+  steps: 1_000_000,
+  evalEvery: 10_000,
+  evalEpisodes: 10,
+  config: { ...goal(false) },
+  // B-Pref's SAC baseline warms up on 5,000 random steps, PEBBLE on 1,000.
+  algoConfig: { sac: { seedSteps: 5000 }, pebble: { seedSteps: 1000 } },
+};
+
+/**
+ * `teacher-grid`: how PEBBLE degrades with each kind of teacher irrationality, one parameter swept
+ * at a time — the study B-Pref ran with shell scripts. SAC on the true reward is the ceiling.
+ */
+const teacherGrid: SuiteSpec = {
+  name: 'teacher-grid',
+  description: 'PEBBLE on button-press across teacher irrationality: stochastic beta, mistake eps, myopic gamma, skip/equal thresholds, each at several values, vs oracle and SAC; 300k env steps, 5 seeds.',
+  axes: {
+    algo: ['sac', 'pebble'],
+    task: ['button-press'],
+    seed: [0, 1, 2, 3, 4],
+    teacher: [
+      'oracle',
+      'stoc:beta=0.1', 'stoc:beta=1', 'stoc:beta=10',
+      'mistake:eps=0.05', 'mistake:eps=0.1', 'mistake:eps=0.2', 'mistake:eps=0.3',
+      'myopic:gamma=0.5', 'myopic:gamma=0.9', 'myopic:gamma=0.99',
+      'skip:frac=0.1', 'skip:frac=0.3', 'skip:frac=0.5',
+      'equal:frac=0.1', 'equal:frac=0.3', 'equal:frac=0.5',
+    ],
+    feedback: [{ maxFeedback: 5000, queriesPerRound: 50 }],
+  },
+  steps: 300_000,
+  evalEvery: 10_000,
+  evalEpisodes: 10,
+  config: { ...goal(false) },
+};
+
+/**
+ * `offline-cpl`: the CPL paper's offline grid at its scale (reference/pbrl.md §4): six tasks, dense
+ * (2500 segments, many comparisons each) and sparse (20,000 segments, one each), regret labels,
+ * 500k gradient steps, 25 evaluation episodes every 5000 steps.
+ */
+const offlineCpl: SuiteSpec = {
+  name: 'offline-cpl',
+  description: "The CPL paper's offline grid: BC, %BC, P-IQL, CPL, IPL on six Meta-World tasks, dense and sparse regret-labelled datasets, 500k gradient steps, 4 seeds.",
+  axes: { algo: ['bc', 'pbc', 'iql', 'cpl', 'ipl'], task: CPL_TASKS, seed: [0, 1, 2, 3], data: ['dense', 'sparse'], teacher: ['regret'] },
+  steps: 500_000,
+  evalEvery: 5000,
+  evalEpisodes: 25,
+  datasets: { common: { episodes: 2500, segmentLength: 64 }, dense: { segments: 2500, pairsPerSegment: 32 }, sparse: { segments: 20_000 } },
+};
+
+/**
+ * `offline-cpl-reduced`: the same grid cut to fit a session on two cores (bench/offline.ts's reduced
+ * settings): 3000 gradient steps, 64x64 nets, 60 rollouts of 200 steps per dataset, 3 seeds. CPL
+ * keeps the paper's proportions (2/5 of the run as BC); BC, %BC, CPL use lr 1e-4 with 32 pairs, the
+ * value learners 1e-3 with 8 pairs (their updates cost ~5x more).
+ */
+const REDUCED_STEPS = 3000;
+const offlineCplReduced: SuiteSpec = {
+  name: 'offline-cpl-reduced',
+  description: 'offline-cpl with reduced steps (3000 gradient steps, 64x64 nets, 60 rollouts of 200 steps per dataset, 3 seeds): fits a session; smoke-scale.',
+  smokeScale: true,
+  axes: { algo: ['bc', 'pbc', 'iql', 'cpl', 'ipl'], task: CPL_TASKS, seed: [0, 1, 2], data: ['dense', 'sparse'], teacher: ['regret'] },
+  steps: REDUCED_STEPS,
+  evalEvery: 500,
+  evalEpisodes: 10,
+  config: { maxPathLength: 200, agent: { hiddenDims: [64, 64] } },
+  algoConfig: {
+    bc: { batchPairs: 32, agent: { lr: 1e-4, warmupSteps: REDUCED_STEPS / 50 } },
+    pbc: { batchPairs: 32, agent: { lr: 1e-4, warmupSteps: REDUCED_STEPS / 50 } },
+    cpl: { batchPairs: 32, agent: { lr: 1e-4, warmupSteps: REDUCED_STEPS / 50, bcSteps: (REDUCED_STEPS * 2) / 5 } },
+    iql: { batchPairs: 8, agent: { lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: REDUCED_STEPS / 10, actorCosineSteps: REDUCED_STEPS } },
+    ipl: { batchPairs: 8, agent: { lr: 1e-3 } },
+  },
+  datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64 }, dense: { segments: 300, pairsPerSegment: 16 }, sparse: { segments: 1200 } },
+};
+
+export const BUILTIN_SUITES: Readonly<Record<string, SuiteSpec>> = {
+  quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl': offlineCpl, 'offline-cpl-reduced': offlineCplReduced,
+};
