@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- envs [--tasks a,b] [--seconds s] [--vec n]`: env steps/s per task, one env and a
+ * `npm run perf -- envs [--tasks a,b] [--seconds s] [--vec n]`: env steps/s per task, one env and a
  * vector env, random and scripted actions, Meta-World frame skip (5 physics steps per env step).
  * Resets are included (episodes of 500 steps, or until success for scripted), as in training.
  *
@@ -101,7 +101,7 @@ async function vectorEnv(task: string, n: number): Promise<Runner> {
 
 export async function main(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.log('usage: npm run bench -- envs [--tasks reach,push] [--seconds 2] [--vec 8]');
+    console.log('usage: npm run perf -- envs [--tasks reach,push] [--seconds 2] [--vec 8]');
     return;
   }
   await initPhysics();

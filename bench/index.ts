@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <name> [args]`: runs bench/<name>.ts. Benchmarks report throughput as ratios
+ * `npm run perf -- <name> [args]`: runs bench/<name>.ts. Benchmarks report throughput as ratios
  * against a baseline measured in the same process, because this machine is shared and noisy.
  */
 import { readdirSync } from 'node:fs';
@@ -12,7 +12,7 @@ const available = readdirSync(here)
   .map((f) => f.replace(/\.ts$/, ''));
 const [name, ...rest] = process.argv.slice(2);
 if (!name || name === '--help' || name === '-h' || !available.includes(name)) {
-  console.log(`usage: npm run bench -- <${available.join('|')}> [options]`);
+  console.log(`usage: npm run perf -- <${available.join('|')}> [options]`);
   if (name && name !== '--help' && name !== '-h') {
     console.error(`unknown benchmark "${name}"`);
     process.exit(2);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- nn`: matmul GFLOP/s per path, and ms per Adam update of a 43-256-256-256-1 MLP and
+ * `npm run perf -- nn`: matmul GFLOP/s per path, and ms per Adam update of a 43-256-256-256-1 MLP and
  * a 3-member ensemble of it, at batch 256 and 512, for
  *   (a) stock tf.layers on pure wasm, (b) our layers on pure wasm, (c) our layers with native GEMM,
  * each with its speed-up over (a), all in one process.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- offline [options]`: BC, %BC, P-IQL, CPL and IPL on the CPL paper's Meta-World
+ * `npm run perf -- offline [options]`: BC, %BC, P-IQL, CPL and IPL on the CPL paper's Meta-World
  * tasks that we have, on dense and sparse preference datasets, over seeds. Prints the final and best
  * evaluation success rate per (task, dataset, algorithm) as a mean over seeds, gradient steps/s, and
  * writes bench-results/offline.json.

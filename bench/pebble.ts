@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pebble [--tasks reach,button-press-topdown] [--seeds 0,1,2] [--steps N] [--feedback N]
+ * `npm run perf -- pebble [--tasks reach,button-press-topdown] [--seeds 0,1,2] [--steps N] [--feedback N]
  *  [--jobs J] [--quick]`: PEBBLE (oracle teacher) against SAC with the true reward, success vs env steps
  * and labels used; plus ms per reward-model update (128 pairs x 50 steps, 3 x 3x256) and the time to
  * relabel a 1M-transition buffer (measured on 100k, scaled). Writes bench-results/pebble.json.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- remote [--task reach] [--seconds 2] [--no-python]`: env steps/s in-process vs over
+ * `npm run perf -- remote [--task reach] [--seconds 2] [--no-python]`: env steps/s in-process vs over
  * ZeroMQ (ipc:// and tcp://127.0.0.1, 1 and 8 envs per request) from the TS and the Python client,
  * and through the rollout worker pool. The server runs in its own process, as `pbrl serve` would.
  * Every number is also given as a ratio to the in-process VectorEnv with the same env count, measured

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- reward [--quick]`: the reward side of a PEBBLE feedback round at Meta-World size
+ * `npm run perf -- reward [--quick]`: the reward side of a PEBBLE feedback round at Meta-World size
  * (obs 39, action 4, 3 x 256 ensemble of 3, H = 50): relabelling throughput of predictReward per
  * chunk size, one reward-model update on 128 pairs, and query selection on a 10x pool. The same
  * process measures a plain 256^3 matmul as the yardstick, since this machine is shared and noisy.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sac-reach [--steps N] [--seeds 0,1,2] [--jobs J] [--quick]`: SAC with the true
+ * `npm run perf -- sac-reach [--steps N] [--seeds 0,1,2] [--jobs J] [--quick]`: SAC with the true
  * reward on reach, Meta-World settings (reference/pbrl.md §2.7) unless --quick; each seed is a
  * `pbrl train` process (J at a time). Prints success rate vs env steps per seed and wall time, and
  * writes bench-results/sac-reach.json.

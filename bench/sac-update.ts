@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sac-update`: ms per full SAC update (critic + actor + temperature + target) with
+ * `npm run perf -- sac-update`: ms per full SAC update (critic + actor + temperature + target) with
  * Meta-World sizes (obs 39, act 4, 3x256 hidden) at batch 256 and 512, on the native GEMM path and on
  * pure wasm, each as a multiple of the FLOP-implied time at the plain-matmul rate measured in the
  * same run; and, when /usr/bin/python3 has torch, the same update in PyTorch (CPU, 1 thread) run in
