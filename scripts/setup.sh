@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libopenblas-dev: native GEMM. python3-zmq/numpy: the Python client and its tests. chromium + ffmpeg:
-# the headless viewer tests and clip export.
-APT_PACKAGES=(libopenblas-dev python3-zmq python3-numpy chromium ffmpeg)
+# the headless viewer tests and clip export. redis-server: the queue executor's test (pbrl bench --queue).
+APT_PACKAGES=(libopenblas-dev python3-zmq python3-numpy chromium ffmpeg redis-server)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
