@@ -8,7 +8,7 @@ import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
 import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
 import { sampleIn } from '../objects.js';
-import { addButtonBox, BUTTON_HOLE, BUTTON_START } from '../fixtures/button-box.js';
+import { addButtonBox, BUTTON_HOLE, BUTTON_START, type ButtonBox } from '../fixtures/button-box.js';
 import { hamacherProduct, tolerance } from '../reward-utils.js';
 import { dist, distXY, slice3, type Quat, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
@@ -28,13 +28,19 @@ export class ButtonPressTopdownEnv extends SawyerEnv {
   protected readonly goalHigh: Vec3 = [0.1, 0.9, 0.215];
   private boxPos: Vec3 = [0, 0.88, 0.115];
   private button!: RAPIER_NS.RigidBody;
+  private box!: ButtonBox;
 
   protected sampleTask(rng: Rng): void {
     this.boxPos = sampleIn(rng, OBJ_LOW, OBJ_HIGH);
   }
 
   protected buildObjects(scene: Scene): void {
-    this.button = addButtonBox(scene, this.boxPos, 'up').button;
+    this.box = addButtonBox(scene, this.boxPos, 'up');
+    this.button = this.box.button;
+  }
+
+  protected beforeSubstep(): void {
+    this.box.update();
   }
 
   protected writeObjects(obs: Float32Array): void {
