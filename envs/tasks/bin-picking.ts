@@ -1,31 +1,39 @@
 /**
  * bin-picking (Meta-World bin-picking-v2): pick a cube out of one bin and drop it into the other.
- * The bins are fixed colliders (floor and four 6 cm walls each; Meta-World's are heavy free bodies
- * that do not move in practice).
+ * The bins are fixed bodies (floor and four 6 cm walls each), as in Meta-World's XML.
  * Departures:
- * - The cube's x range is [-0.17, -0.07] instead of [-0.21, -0.03]: Meta-World's range reaches
- *   into the start bin's walls (inner faces at -0.21 and -0.03 for a 4 cm cube), and our 7 cm wide
- *   fingers, centred on the cube, must fit between them.
+ * - Meta-World draws the cube's x in [-0.21, -0.03], which reaches into the start bin's walls
+ *   (inner faces at -0.21 and -0.03 for a 4 cm cube); MuJoCo then pushes the cube out to
+ *   [-0.19, -0.05] while obj_init_pos keeps the drawn value. Here the same range is drawn and
+ *   recorded as obj_init_pos, and the cube is placed where MuJoCo's push-out leaves it.
  * - The expert accepts the hand within 1.5 cm (not 1 cm) of its grasp height: that height (cube + 3
  *   cm) lies 1 cm under the hand's floor (hand_low z = 0.07), so 1 cm could only just be met. In
  *   Meta-World the unreachable test made the expert wait at the floor while the fingers closed;
  *   here it waits for the fingers explicitly, with pick-place's test (gripper reading <= 0.73).
- * - The reward's "grasped" test measures the cube's distance from the TCP, not the hand origin.
+ * - Our fingers are 7 cm wide in x (Meta-World's pads: 3 cm), so the expert grasps a cube next to a
+ *   bin wall off-centre: its grasp x is clamped to keep the fingers inside the bin, as Meta-World's
+ *   expert clamps the grasp y.
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
-import { SawyerEnv, makeInfo, writeBodyPose, type Evaluation } from '../sawyer-env.js';
+import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
 import { sampleIn } from '../objects.js';
 import { gripperCagingReward, hamacherProduct, tolerance } from '../reward-utils.js';
 import { dist, distXY, slice3, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
-const OBJ_LOW: Vec3 = [-0.17, 0.65, 0.03];
-const OBJ_HIGH: Vec3 = [-0.07, 0.75, 0.03];
+const OBJ_LOW: Vec3 = [-0.21, 0.65, 0.03];
+const OBJ_HIGH: Vec3 = [-0.03, 0.75, 0.03];
+/** Cube centres that do not overlap the start bin's walls (inner faces -0.21/-0.03 and 0.61/0.79, cube half 0.02). */
+const FREE_X: [number, number] = [-0.19, -0.05];
 const BIN_START: Vec3 = [-0.12, 0.7, 0];
-const GOAL_LOW: Vec3 = [0.1199, 0.6999, -0.001];
-const GOAL_HIGH: Vec3 = [0.1201, 0.7001, 0.001];
+/** Meta-World's target is the goal bin's body position (its goal draw is not used). */
+const BIN_GOAL: Vec3 = [0.12, 0.7, 0];
+const GOAL_LOW: Vec3 = [0.1199, 0.699, -0.001];
+const GOAL_HIGH: Vec3 = [0.1201, 0.701, 0.001];
+/** Fingers' half width in x plus 5 mm (contact prediction reaches 2 mm): the expert's grasp x stays this far inside the start bin's walls. */
+const GRASP_X: [number, number] = [-0.21 + 0.04, -0.03 - 0.04];
 
 function addBin(scene: Scene, name: string, pos: Vec3, color: string): void {
   const bin = scene.addBody(name, 'fixed', pos);
@@ -44,14 +52,20 @@ export class BinPickingEnv extends SawyerEnv {
   protected handLow: Vec3 = [-0.5, 0.4, 0.07];
   protected readonly goalLow = GOAL_LOW;
   protected readonly goalHigh = GOAL_HIGH;
+  /** The drawn cube position (Meta-World's obj_init_pos), possibly inside a wall. */
+  private objDrawn: Vec3 = [-0.12, 0.7, 0.03];
   private objPos: Vec3 = [-0.12, 0.7, 0.03];
-  private target: Vec3 = [0.12, 0.7, 0];
+  private readonly target: Vec3 = BIN_GOAL;
   private cube!: RAPIER_NS.RigidBody;
-  private initInPlaceMargin = 1;
+  /** Meta-World caches the in-place margin at the first reward evaluation, i.e. after step 1. */
+  private inPlaceMargin: number | null = null;
 
   protected sampleTask(rng: Rng): void {
-    this.objPos = sampleIn(rng, OBJ_LOW, OBJ_HIGH);
-    this.target = sampleIn(rng, GOAL_LOW, GOAL_HIGH);
+    // Meta-World draws (object, goal) together; the goal part is ignored (the bin is fixed), but the
+    // draw keeps the random stream the shape of Meta-World's.
+    this.objDrawn = sampleIn(rng, OBJ_LOW, OBJ_HIGH);
+    sampleIn(rng, GOAL_LOW, GOAL_HIGH);
+    this.objPos = [Math.min(Math.max(this.objDrawn[0], FREE_X[0]), FREE_X[1]), this.objDrawn[1], this.objDrawn[2]];
   }
 
   protected buildObjects(scene: Scene): void {
@@ -62,11 +76,16 @@ export class BinPickingEnv extends SawyerEnv {
   }
 
   protected onEpisodeStart(): void {
-    this.initInPlaceMargin = dist(this.objInit, this.target);
+    // obj_init_pos: the drawn xy (even where MuJoCo pushed the cube out of a wall), resting z.
+    this.objInit = [this.objDrawn[0], this.objDrawn[1], this.objInit[2]];
+    this.inPlaceMargin = null;
   }
 
+  /** Meta-World reports this cube's MuJoCo body quaternion, w first (most tasks convert a geom matrix to x-first). */
   protected writeObjects(obs: Float32Array): void {
-    writeBodyPose(obs, 4, this.cube);
+    const t = this.cube.translation();
+    const r = this.cube.rotation();
+    obs.set([t.x, t.y, t.z, r.w, r.x, r.y, r.z], 4);
   }
 
   goal(): Vec3 {
@@ -77,7 +96,8 @@ export class BinPickingEnv extends SawyerEnv {
     const obj = slice3(this.obs, 4);
     const hand = this.handPos();
     const objToTarget = dist(obj, this.target);
-    const inPlace = tolerance(objToTarget, [0, 0.05], this.initInPlaceMargin, 'long_tail');
+    if (this.inPlaceMargin === null) this.inPlaceMargin = objToTarget;
+    const inPlace = tolerance(objToTarget, [0, 0.05], this.inPlaceMargin, 'long_tail');
     // A virtual floor that rises between the bins, rewarding a high carry.
     const floorAt = (r: number) => (r > 0.03 ? 0.02 * Math.log(r - 0.03) + 0.2 : 0);
     const floor = Math.min(floorAt(distXY(hand, this.objInit)), floorAt(distXY(hand, this.target)));
@@ -87,16 +107,15 @@ export class BinPickingEnv extends SawyerEnv {
       { objRadius: 0.015, padSuccessThresh: 0.05, objectReachRadius: 0.01, xzThresh: 0.01, desiredGripperEffort: 0.7, highDensity: true },
     );
     let reward = hamacherProduct(grasp, inPlace);
-    // Meta-World measures this from the hand origin; ours sits 3.8 cm higher above the pads, so the
-    // TCP is used (a held cube is ~1 cm from it).
-    const graspSuccess = dist(obj, this.tcp) < 0.04 && this.obs[3] >= 0.43 && obj[2] - 0.02 > this.objInit[2];
+    // Measured from the hand origin, as in Meta-World (not the TCP).
+    const graspSuccess = dist(obj, hand) < 0.04 && this.obs[3] >= 0.43 && obj[2] - 0.02 > this.objInit[2];
     if (graspSuccess) reward += 1 + 5 * hamacherProduct(aboveFloor, inPlace);
     const success = objToTarget <= 0.05;
     if (success) reward = 10;
     return {
       reward,
       info: makeInfo(reward, success, {
-        near_object: dist(obj, this.tcp),
+        near_object: dist(obj, hand) < 0.04 ? 1 : 0,
         grasp_success: graspSuccess ? 1 : 0,
         grasp_reward: grasp,
         in_place_reward: inPlace,
@@ -109,7 +128,10 @@ export class BinPickingEnv extends SawyerEnv {
 /** Meta-World's bin-picking expert (gain 25): grasp, rise, carry over the goal bin, lower. */
 export function binPickingPolicy(obs: Float32Array): Float32Array {
   const o = parseObs(obs);
-  const c: Vec3 = [o.obj[0], Math.min(Math.max(o.obj[1], 0.675), 0.725), o.obj[2] + 0.03];
+  // Off-centre grasp only while the cube rests in the start bin; a lifted cube is tracked as is.
+  const resting = o.obj[0] < -0.02 && o.obj[2] < 0.045;
+  const gx = resting ? Math.min(Math.max(o.obj[0], GRASP_X[0]), GRASP_X[1]) : o.obj[0];
+  const c: Vec3 = [gx, Math.min(Math.max(o.obj[1], 0.675), 0.725), o.obj[2] + 0.03];
   const bin: Vec3 = [0.12, 0.7, 0.02];
   const xyErr = distXY(o.hand, c);
   const zErr = Math.abs(o.hand[2] - c[2]);

@@ -48,12 +48,16 @@ export class PickPlaceEnv extends SawyerEnv {
     return this.target;
   }
 
-  /** pick-place's own caging variant (signed pad distances, averaged with the raw caging). */
+  /**
+   * pick-place's own caging variant (signed pad distances, averaged with the raw caging). The y
+   * margins use the pads where they are now: Meta-World's `init_left_pad` / `init_right_pad` are
+   * mujoco-py views of `data.xpos` (get_body_com copies nothing), so they follow the live pads.
+   */
   private objectGrasped(a: Float32Array, obj: Vec3): number {
     const padThresh = 0.05;
     const objRadius = 0.015;
-    const left = tolerance(this.leftPad[1] - obj[1], [objRadius, padThresh], Math.abs(Math.abs(obj[1] - this.initLeftPad[1]) - padThresh), 'long_tail');
-    const right = tolerance(obj[1] - this.rightPad[1], [objRadius, padThresh], Math.abs(Math.abs(obj[1] - this.initRightPad[1]) - padThresh), 'long_tail');
+    const left = tolerance(this.leftPad[1] - obj[1], [objRadius, padThresh], Math.abs(Math.abs(obj[1] - this.leftPad[1]) - padThresh), 'long_tail');
+    const right = tolerance(obj[1] - this.rightPad[1], [objRadius, padThresh], Math.abs(Math.abs(obj[1] - this.rightPad[1]) - padThresh), 'long_tail');
     const yCaging = hamacherProduct(left, right);
     const xzMargin = Math.max(distXZ(this.objInit, this.initTcp) - 0.005, 0);
     const xzCaging = tolerance(distXZ(this.tcp, obj), [0, 0.005], xzMargin, 'long_tail');

@@ -58,14 +58,19 @@ export class SweepIntoEnv extends SawyerEnv {
     return GOAL;
   }
 
-  /** sweep-into's own caging variant (reference 3.13). */
+  /**
+   * sweep-into's own caging variant (reference 3.13). Pad offsets are signed (left pad minus cube,
+   * cube minus right pad), so a pad on the wrong side of the cube scores like one pressed into it.
+   * The margins use the live pads: Meta-World's `init_left_pad` / `init_right_pad` are mujoco-py
+   * views of `data.xpos`, which MuJoCo overwrites every step.
+   */
   private objectGrasped(obj: Vec3): number {
     const padThresh = 0.05;
     const cage: number[] = [];
     const grip: number[] = [];
-    for (const [pad, init] of [[this.leftPad, this.initLeftPad], [this.rightPad, this.initRightPad]] as const) {
-      const d = Math.abs(pad[1] - obj[1]);
-      const margin = Math.abs(Math.abs(obj[1] - init[1]) - padThresh);
+    for (const [pad, sign] of [[this.leftPad, 1], [this.rightPad, -1]] as const) {
+      const d = sign * (pad[1] - obj[1]);
+      const margin = Math.abs(Math.abs(obj[1] - pad[1]) - padThresh);
       cage.push(tolerance(d, [OBJ_RADIUS, padThresh], margin, 'long_tail'));
       grip.push(tolerance(d, [OBJ_RADIUS, OBJ_RADIUS + 0.005], margin, 'long_tail'));
     }

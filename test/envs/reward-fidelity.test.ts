@@ -18,29 +18,15 @@ import { Rng } from '../../core/rng.js';
 import type { MakeScorer, RefStep } from './metaworld-reference/types.js';
 
 const REF_DIR = fileURLToPath(new URL('./metaworld-reference/', import.meta.url));
-/** Shared helpers in the reference folder that are not task modules. */
-const HELPER_FILES = new Set(['types.ts', 'common.ts']);
+/** Shared helpers in the reference folder, not task modules: types.ts and common*.ts. */
+const isHelper = (f: string) => f === 'types.ts' || /^common[-.]/.test(f);
 const MODULE_TASKS = readdirSync(REF_DIR)
-  .filter((f) => f.endsWith('.ts') && !HELPER_FILES.has(f))
+  .filter((f) => f.endsWith('.ts') && !isHelper(f))
   .map((f) => f.slice(0, -'.ts'.length))
   .sort();
 
 /** Registered tasks whose reference module has not landed yet. Shrinks to empty. */
-const NO_MODULE_YET = new Set<string>([
-  'push',
-  'pick-place',
-  'door-open',
-  'drawer-open',
-  'drawer-close',
-  'button-press-topdown',
-  'peg-insert-side',
-  'window-open',
-  'window-close',
-  'button-press',
-  'plate-slide',
-  'sweep-into',
-  'bin-picking',
-]);
+const NO_MODULE_YET = new Set<string>([]);
 
 const TOL = 1e-4;
 const NOISE_STD = 0.3;
