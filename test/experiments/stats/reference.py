@@ -82,6 +82,13 @@ def main():
     elif kind == "efficiency":
         rows = [[hold(c, job["grid"]) for c in runs] for runs in job["curves"]]
         out = interval(efficiency, [rows], idx, conf)
+    elif kind == "auc":
+        # trapezoid area over the measured span, divided by the span
+        out = []
+        for c in job["curves"]:
+            x = np.array([p[0] for p in c], dtype=np.float64)
+            y = np.array([p[1] for p in c], dtype=np.float64)
+            out.append(float(y[-1]) if x[-1] == x[0] else float(np.trapz(y, x) / (x[-1] - x[0])))
     elif kind == "basic":
         x = np.asarray(job["data"][0], dtype=np.float64)
         out = {"median": float(np.median(x)), "p10": float(np.percentile(x, 10)), "p97_5": float(np.percentile(x, 97.5)),
