@@ -59,7 +59,17 @@ const FINGER_MAX_F = 30; // N
 // Closing: speed-limited, force-capped.
 const CLOSE_SPEED = 0.12; // m/s per finger: ~16 env steps from open to gripping a 4 cm puck
 const CLOSE_GAIN = 1000; // N·s/m, high so the force cap, not the gain, sets the squeeze
-const GRIP_FORCE = 30; // N at effort 1
+/**
+ * Meta-World's finger actuators are position servos, kp = 400, whose target is the raw effort (in
+ * metres of joint travel, far beyond the 4 cm range): the squeeze is 400 * (effort - travel), ~390 N at
+ * effort 1 and ~30 N at 0.1. We follow that law up to GRIP_FORCE_CAP. Measured (seeds 1000-1049,
+ * scripted experts): cap 30 N: pick-place 100%, bin-picking 98%, peg-insert-side 100%; cap 45 N:
+ * pick-place 83%, bin-picking 30%; uncapped (390 N): pick-place 97%, bin-picking 27%, pads sunk
+ * 6-7 mm into the puck (obs[3] 0.36-0.40 instead of 0.52) and the squeezed puck pushed into the table.
+ * Rapier's contacts are springs (100 Hz here); 200 Hz contacts with a 60 N cap: bin-picking 23%.
+ */
+const GRIP_KP = 400; // N per metre of (effort - travel)
+const GRIP_FORCE_CAP = 30; // N
 
 export class SawyerHand {
   readonly mocap: RigidBody;
@@ -134,8 +144,9 @@ export class SawyerHand {
    * <= 0 holds the fingers open and effort > 0 closes them, slowly (armature 100: about 15 env steps
    * to close) and with a force that grows with the effort. Here: effort <= 0 is a position servo to
    * the open limit; effort > 0 is a velocity motor closing at CLOSE_SPEED whose force is capped at
-   * effort * GRIP_FORCE, so a held object is squeezed with that force. The slow close matters: the
-   * scripted experts start closing while the hand is still descending onto the object.
+   * Meta-World's servo force GRIP_KP * (effort - travel), itself capped at GRIP_FORCE_CAP, so a held
+   * object is squeezed with that force. The slow close matters: the scripted experts start closing
+   * while the hand is still descending onto the object.
    */
   setGripper(effort: number): void {
     if (effort <= 0) {
@@ -145,11 +156,16 @@ export class SawyerHand {
       }
       return;
     }
-    const f = Math.min(effort, 1) * GRIP_FORCE;
+    const f = gripForce(effort, this.fingerTravel());
     this.leftJoint.setMotorMaxForce(f);
     this.leftJoint.configureMotorVelocity(-CLOSE_SPEED, CLOSE_GAIN);
     this.rightJoint.setMotorMaxForce(f);
     this.rightJoint.configureMotorVelocity(CLOSE_SPEED, CLOSE_GAIN);
+  }
+
+  /** How far the fingers have closed from fully open (mean of the two; 0 open, 0.035 at the closed limit). */
+  fingerTravel(): number {
+    return FINGER_OPEN - (this.leftFinger.translation().y - this.rightFinger.translation().y) / 2;
   }
 
   /** Sets the new mocap target (already clipped by the caller); the anchor moves there over the substeps. */
@@ -201,6 +217,11 @@ export class SawyerHand {
     const t = this.rightFinger.translation();
     return [t.x, t.y, t.z - TIP_DROP];
   }
+}
+
+/** Squeeze of each finger at `effort` in (0, 1] with the fingers `travel` m closed (see GRIP_KP). */
+export function gripForce(effort: number, travel: number): number {
+  return Math.min(GRIP_FORCE_CAP, Math.max(0, GRIP_KP * (Math.min(effort, 1) - travel)));
 }
 
 /** Meta-World's tcp_center: the midpoint of the two fingertip sites. */

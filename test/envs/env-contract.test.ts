@@ -145,3 +145,35 @@ describe('random actions keep the simulation sane', () => {
     env.close();
   });
 });
+
+describe('gripper (Meta-World: fingertip-site distance / 0.1, kp = 400 servo)', () => {
+  it('reads 1 open, 0.3 closed on nothing, about 0.52 closed on the 4 cm puck; the TCP hangs 4.5 cm below the hand', async () => {
+    const env = await makeEnv('reach');
+    let obs = env.reset({ seed: 1 }).obs;
+    expect(obs[3]).toBeCloseTo(1, 5);
+    for (let t = 0; t < 40; t++) obs = env.step([0, 0, 0, 1]).obs;
+    // Meta-World's claws stop 3 cm apart: 0.03 / 0.1.
+    expect(obs[3]).toBeCloseTo(0.3, 3);
+    const inp = env.rewardInputs() as Record<string, number[]>;
+    const l = inp.leftEndEffector;
+    const r = inp.rightEndEffector;
+    expect(Math.hypot(l[0] - r[0], l[1] - r[1], l[2] - r[2]) / 0.1).toBeCloseTo(obs[3], 5);
+    expect(inp.tcp_center.map((x, i) => x - obs[i])).toEqual([expect.closeTo(0, 4), expect.closeTo(0, 4), expect.closeTo(-0.045, 4)]);
+    env.close();
+
+    // Closed on the puck (pick-place's expert holding it in the air): pads 4 cm + 1.2 cm apart,
+    // less what Rapier's soft contacts let the 30 N squeeze sink (about 1 mm a side).
+    const pp = await makeEnv('pick-place');
+    const expert = getTask('pick-place').scripted(pp);
+    obs = pp.reset({ seed: 3 }).obs;
+    let held = NaN;
+    for (let t = 0; t < 200 && Number.isNaN(held); t++) {
+      const a = expert(obs);
+      obs = pp.step(a).obs;
+      if (a[3] > 0 && obs[6] > 0.06) held = obs[3];
+    }
+    expect(held).toBeGreaterThan(0.48);
+    expect(held).toBeLessThan(0.53);
+    pp.close();
+  });
+});
