@@ -40,6 +40,11 @@ export class PickPlaceEnv extends SawyerEnv {
     scene.addMarker('goal', this.target);
   }
 
+  /** Meta-World's obj_init_pos is the drawn placement (z 0.02), not a measurement of the puck. */
+  protected onEpisodeStart(): void {
+    this.objInit = [...this.objPos];
+  }
+
   protected writeObjects(obs: Float32Array): void {
     writeBodyPose(obs, 4, this.obj);
   }

@@ -50,6 +50,11 @@ export class SweepIntoEnv extends SawyerEnv {
     scene.addMarker('goal', GOAL, 0.015);
   }
 
+  /** Meta-World's obj_init_pos: the drawn xy with the cube's resting height. */
+  protected onEpisodeStart(): void {
+    this.objInit = [this.objPos[0], this.objPos[1], this.objInit[2]];
+  }
+
   protected writeObjects(obs: Float32Array): void {
     writeBodyPose(obs, 4, this.cube);
   }
