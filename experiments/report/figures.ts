@@ -90,12 +90,14 @@ function profileSpec(s: Summary): TopLevelSpec {
 
 function improvementSpec(s: Summary): TopLevelSpec {
   const groups = s.groups.map((g) => g.group);
-  const rows = s.improvement.map((p) => ({ ...p, label: `${p.point.toFixed(2)} [${p.lo.toFixed(2)}, ${p.hi.toFixed(2)}]` }));
+  // Past five groups the intervals no longer fit in a cell; they stay in the CSV and the JSON.
+  const wide = groups.length <= 5;
+  const rows = s.improvement.map((p) => ({ ...p, label: wide ? `${p.point.toFixed(2)} [${p.lo.toFixed(2)}, ${p.hi.toFixed(2)}]` : p.point.toFixed(2) }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: { ...CONFIG, axis: { ...CONFIG.axis, grid: false } },
-    width: { step: 128 },
-    height: { step: 34 },
+    width: { step: wide ? 128 : 44 },
+    height: { step: wide ? 34 : 26 },
     data: { values: rows },
     encoding: {
       x: { field: 'y', type: 'nominal', title: 'algorithm Y', sort: groups, axis: { labelAngle: -25, labelLimit: 240, orient: 'top' } },
@@ -104,7 +106,7 @@ function improvementSpec(s: Summary): TopLevelSpec {
     layer: [
       { mark: 'rect', encoding: { color: { field: 'point', type: 'quantitative', title: 'P(X > Y)', scale: { domain: [0, 1], scheme: 'blueorange', domainMid: 0.5 } } } },
       {
-        mark: { type: 'text', fontSize: 11 },
+        mark: { type: 'text', fontSize: wide ? 11 : 10 },
         encoding: { text: { field: 'label' }, color: { condition: { test: 'datum.point > 0.8 || datum.point < 0.2', value: 'white' }, value: 'black' } },
       },
     ],

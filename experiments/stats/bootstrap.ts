@@ -66,7 +66,15 @@ function drawRuns(rng: Rng, n: number): Int32Array {
 }
 
 export function resample<T>(data: Stratified<T>, idx: Int32Array[]): Stratified<T> {
-  return data.map((runs, t) => Array.from(idx[t], (i) => runs[i]));
+  const out: Stratified<T> = new Array(data.length);
+  for (let t = 0; t < data.length; t++) {
+    const runs = data[t];
+    const ix = idx[t];
+    const r: T[] = new Array(ix.length);
+    for (let i = 0; i < ix.length; i++) r[i] = runs[ix[i]];
+    out[t] = r;
+  }
+  return out;
 }
 
 function checkSample(data: Stratified<unknown>, which: string): void {

@@ -2,7 +2,7 @@
  * The estimates the benchmark report shows, each a point value with a stratified-bootstrap
  * interval: aggregate scores, performance profiles and probability of improvement.
  */
-import { AGGREGATES, type AggregateName, type Stratified } from './aggregates.js';
+import { AGGREGATES, pooled, type AggregateName, type Stratified } from './aggregates.js';
 import { independentBootstrap, stratifiedBootstrap, unzip, type BootstrapOptions, type Estimate } from './bootstrap.js';
 
 const NAMES = Object.keys(AGGREGATES) as AggregateName[];
@@ -18,8 +18,19 @@ export function aggregateEstimates(scores: Stratified, opts: BootstrapOptions = 
 
 /** Fraction of all runs (pooled over tasks) whose score is strictly above each tau. */
 export function scoreDistribution(scores: Stratified, taus: readonly number[]): number[] {
-  const all = scores.flat();
-  return taus.map((tau) => all.filter((x) => x > tau).length / all.length);
+  const all = pooled(scores).sort();
+  const n = all.length;
+  return taus.map((tau) => {
+    // first index whose value is > tau, by bisection on the sorted scores
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (all[mid] > tau) hi = mid;
+      else lo = mid + 1;
+    }
+    return (n - lo) / n;
+  });
 }
 
 export interface ProfilePoint extends Estimate {
