@@ -52,12 +52,14 @@ export class DoorOpenEnv extends SawyerEnv {
     scene.box(cabinet, [0.188, 0.012, 0.126], { ...wood, position: [0, 0.094, 0], visualOnly: true });
 
     this.door = scene.addBody('door', 'dynamic', add(c, HINGE));
-    scene.box(this.door, [0.18, 0.01, 0.123], { position: [0.185, 0, 0], color: '#a1887f', mass: 1, friction: 0.5 });
-    const metal = { color: '#b0b7bf', friction: 1, mass: 0.02 };
-    scene.capsule(this.door, 0.012, 0.06, { ...metal, position: [0.278, -0.08, 0] });
+    // Meta-World's door link has no explicit masses: MuJoCo gives its collision geoms density 1000,
+    // 1.77 kg of panel and 0.46 kg of handle.
+    scene.box(this.door, [0.18, 0.01, 0.123], { position: [0.185, 0, 0], color: '#a1887f', mass: 1.77, friction: 0.5 });
+    const metal = { color: '#b0b7bf', friction: 1 };
+    scene.capsule(this.door, 0.012, 0.06, { ...metal, mass: 0.35, position: [0.278, -0.08, 0] });
     const alongY: Quat = [-Math.SQRT1_2, 0, 0, Math.SQRT1_2];
-    scene.capsule(this.door, 0.008, 0.03, { ...metal, position: [0.278, -0.045, 0.05], quaternion: alongY });
-    scene.capsule(this.door, 0.008, 0.03, { ...metal, position: [0.278, -0.045, -0.05], quaternion: alongY });
+    scene.capsule(this.door, 0.008, 0.03, { ...metal, mass: 0.055, position: [0.278, -0.045, 0.05], quaternion: alongY });
+    scene.capsule(this.door, 0.008, 0.03, { ...metal, mass: 0.055, position: [0.278, -0.045, -0.05], quaternion: alongY });
 
     const data = R.JointData.revolute({ x: HINGE[0], y: HINGE[1], z: HINGE[2] }, { x: 0, y: 0, z: 0 }, { x: 0, y: 0, z: 1 });
     const joint = scene.world.createImpulseJoint(data, cabinet, this.door, true) as RAPIER_NS.RevoluteImpulseJoint;

@@ -92,7 +92,7 @@ export class PlateSlideEnv extends SawyerEnv {
     return {
       reward,
       info: makeInfo(reward, objToTarget <= 0.07, {
-        near_object: tcpToObj,
+        near_object: tcpToObj <= 0.03 ? 1 : 0,
         grasp_success: 0,
         grasp_reward: near,
         in_place_reward: inPlace,
