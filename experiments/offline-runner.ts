@@ -174,6 +174,8 @@ export async function runOffline(agent: Agent, cfg: OfflineRunConfig, data: Pref
           console.log(`step ${state.step}/${cfg.steps}: eval success ${ev.successRate.toFixed(2)}, return ${ev.meanReturn.toFixed(1)}, ${sps.toFixed(1)} gradient steps/s`);
         }
       }
+      // Updates never wait on I/O, so signal handlers (Ctrl-C) only run if we yield now and then.
+      if (state.step % 50 === 0) await new Promise((r) => setImmediate(r));
       if (bar && state.step % 50 === 0) {
         bar.update(state.step, { sps: (trainSteps / Math.max(1e-9, trainMs / 1000)).toFixed(1), succ: state.lastEval ? state.lastEval.successRate.toFixed(2) : '-' });
       }

@@ -337,6 +337,8 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
       if (recorder && hooks.onEpisodeEnd) hooks.onEpisodeEnd(recorder.finish(), state.episode);
       if (eps && hooks.onEpisodeEnd) eps.forEach((e, i) => hooks.onEpisodeEnd!(e.finish(cfg.task, epSeed + i, obsDim, actDim), state.episode * N + i));
       state.episode++;
+      // The loop above never waits on I/O, so signal handlers (Ctrl-C) only run if we yield here.
+      await new Promise((r) => setImmediate(r));
       if (state.step >= state.nextCheckpoint || state.step >= cfg.steps || interrupted) {
         state.nextCheckpoint = state.step + cfg.checkpointEvery;
         await saveCheckpoint();

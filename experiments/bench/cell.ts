@@ -119,9 +119,9 @@ export function runPbrl(args: string[], cwd: string, log: string, opts: RunOptio
   return new Promise((resolve, reject) => {
     const fd = openSync(log, 'a');
     // detached: a terminal's Ctrl-C reaches only the executor, which forwards one SIGINT (a second
-    // one would kill `pbrl train` before its checkpoint). stdin is a pipe the child watches: when
-    // this process dies, it dies too (child.mjs), so a killed worker leaves no orphan training.
-    const child = spawn(process.execPath, [CHILD, ...args], { cwd, env: childEnv(), stdio: ['pipe', fd, fd], detached: true });
+    // one would kill `pbrl train` before its checkpoint). The child watches its parent: when this
+    // process dies, it dies too (child.mjs), so a killed worker leaves no orphan training.
+    const child = spawn(process.execPath, [CHILD, ...args], { cwd, env: childEnv(), stdio: ['ignore', fd, fd], detached: true });
     closeSync(fd);
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 1 : 1)));
