@@ -31,8 +31,9 @@ export async function writeReport(
 ): Promise<{ html: string; csv: string; json: string; figures: string[] }> {
   const out = opts.out ?? resultsDir;
   const summary = summarize(readResults(resultsDir), { reps: opts.reps, seed: opts.seed });
+  const specs = figureSpecs(summary);
   const rendered: RenderedFigure[] = [];
-  for (const f of figureSpecs(summary)) rendered.push({ name: f.name, title: f.title, caption: f.caption, svg: await renderSvg(f.spec) });
+  for (const f of specs) rendered.push({ name: f.name, title: f.title, caption: f.caption, svg: await renderSvg(f.spec) });
 
   const figDir = join(out, 'figures');
   mkdirSync(figDir, { recursive: true });
@@ -41,6 +42,8 @@ export async function writeReport(
     writeFileSync(p, f.svg);
     return p;
   });
+  // The spec beside each SVG (data inlined) lets a reader restyle a figure in any Vega-Lite tool.
+  specs.forEach((f) => writeFileSync(join(figDir, `${f.name}.vl.json`), JSON.stringify(f.spec, null, 1)));
   const generatedAt = new Date().toISOString();
   const html = join(out, 'report.html');
   const inline = rendered.map((f) => ({ ...f, svg: scopeIds(f.svg, `f-${f.name}`) }));

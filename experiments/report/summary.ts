@@ -125,10 +125,13 @@ function byTask<T>(items: T[], task: (t: T) => string): { tasks: string[]; strat
   return { tasks, strata: tasks.map((t) => m.get(t)!) };
 }
 
+/** Teacher x algorithm table row: the teacher, plus the budget or dataset kind where the cell has one. */
 function teacherRow(c: CellRecord): string {
   const a = c.info!.axes;
-  const t = a.teacher ?? 'true reward';
-  return a.feedback != null ? `${t}, ${a.feedback} labels` : t;
+  const parts = [a.teacher ?? 'true reward'];
+  if (a.feedback != null) parts.push(`${a.feedback} labels`);
+  if (typeof a.data === 'string') parts.push(`${a.data} data`);
+  return parts.join(', ');
 }
 
 function lastEval(c: CellRecord) {

@@ -19,6 +19,7 @@ export interface FixtureGroup {
 
 export interface FixtureOptions {
   name?: string;
+  description?: string;
   smokeScale?: boolean;
   tasks?: string[];
   seeds?: number[];
@@ -74,7 +75,7 @@ export function makeResults(out: string, o: FixtureOptions = {}): FixtureCell[] 
   mkdirSync(join(out, 'cells'), { recursive: true });
   json(join(out, 'suite.json'), {
     name: o.name ?? 'fixture',
-    description: 'synthetic results for the report tests',
+    description: o.description ?? 'synthetic results for the report tests',
     smokeScale: o.smokeScale ?? true,
     axes: { algo: [...new Set(groups.map((g) => g.algo))], task: tasks, seed: seeds },
     cells: cells.map((c) => c.id),
