@@ -43,7 +43,7 @@ function bandPlot(rows: { group: string; x: number; point: number; lo: number; h
     data: { values: rows },
     encoding: { x, color: colour(groups, shown) },
     layer: [
-      { mark: { type: 'area', opacity: 0.18, interpolate: 'linear' }, encoding: { y: { field: 'lo', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] } }, y2: { field: 'hi' } } },
+      { mark: { type: 'area', opacity: 0.18, interpolate: 'linear' }, encoding: { y: { field: 'lo', type: 'quantitative', title: yTitle, scale: { domain: [0, 1], padding: 4 } }, y2: { field: 'hi' } } },
       { mark: { type: 'line', strokeWidth: 2, point: { size: 18 } }, encoding: { y: { field: 'point', type: 'quantitative', title: yTitle } } },
     ],
   } as TopLevelSpec;
@@ -67,7 +67,7 @@ function aggregateSpec(s: Summary, score: ScoreName): TopLevelSpec {
         {
           mark: { type: 'rule', strokeWidth: 8, opacity: 0.55 },
           encoding: {
-            x: { field: 'lo', type: 'quantitative', title: null, scale: { domain: [0, 1] }, axis: { values: [0, 0.25, 0.5, 0.75, 1], format: '.2~f' } },
+            x: { field: 'lo', type: 'quantitative', title: null, scale: { domain: [0, 1], padding: 6 }, axis: { values: [0, 0.25, 0.5, 0.75, 1], format: '.2~f' } },
             x2: { field: 'hi' },
             color: { ...colour(groups), legend: null },
           },

@@ -108,6 +108,14 @@ figure{display:inline-block;margin:8px 18px 16px 0;vertical-align:top;max-width:
 .note,.warn-inline{color:#a05a00}details{margin:2px 0}
 `;
 
+/** With one or two runs per task a bootstrap can only resample the same few values: say so. */
+function fewRuns(s: Summary): string {
+  const thin = s.groups.filter((g) => g.tasks.some((t) => g.runs.filter((r) => r.task === t).length < 3)).map((g) => g.group);
+  return thin.length
+    ? `<p class="warn-inline" id="few-runs">Fewer than 3 runs on some task for ${thin.map(esc).join(', ')}: their intervals only resample those runs and understate the uncertainty (one run gives a zero-width interval).</p>`
+    : '';
+}
+
 export function renderHtml(s: Summary, figures: RenderedFigure[], machine: MachineInfo, generatedAt: string): string {
   const fig = (name: string) => figure(figures.find((f) => f.name === name));
   const curves = figures.filter((f) => f.name.startsWith('curve-'));
@@ -121,6 +129,7 @@ export function renderHtml(s: Summary, figures: RenderedFigure[], machine: Machi
 <p>Scores are evaluation success rates in [0, 1]. IQM is the 25% trimmed mean over all runs pooled across tasks;
 mean and median are over tasks of the per-task mean; optimality gap is 1 minus the mean of min(score, 1).
 Intervals: ${esc(s.bootstrap.method)}, 95%, ${s.bootstrap.reps} replicates, seed ${s.bootstrap.seed}.</p>
+${fewRuns(s)}
 ${SCORES.map((sc) => `<div class="agg">${fig(`aggregates-${sc}`)}${aggregateTable(s, sc)}</div>`).join('\n')}
 </section>
 <section id="efficiency"><h2>Sample efficiency</h2><div class="figs">${fig('efficiency-steps')}${fig('efficiency-labels')}</div></section>

@@ -48,7 +48,13 @@ describe('writeReport numbers', () => {
     expect(out.json).toBe(join(dir, 'summary.json'));
     expect(out.figures.length).toBeGreaterThanOrEqual(8);
     for (const f of [out.html, out.csv, out.json, ...out.figures]) expect(existsSync(f)).toBe(true);
-    for (const f of out.figures) expect(f.startsWith(join(dir, 'figures'))).toBe(true);
+    for (const f of out.figures) {
+      expect(f.startsWith(join(dir, 'figures'))).toBe(true);
+      expect(readFileSync(f, 'utf8')).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      // the Vega-Lite spec beside it carries its data
+      const spec = JSON.parse(readFileSync(f.replace(/\.svg$/, '.vl.json'), 'utf8'));
+      expect(spec.data.values.length).toBeGreaterThan(0);
+    }
   });
 
   it('aggregates of final success and AUC equal numpy on the fixture values, intervals on the same resamples', () => {
@@ -223,6 +229,8 @@ describe('report.html in chromium', () => {
     });
     expect(dupIds).toEqual([]);
     expect(await page.isVisible('#smoke-banner')).toBe(true);
+    // every group lost a seed on some task here, so the report warns that its intervals are thin
+    expect(await page.textContent('#few-runs')).toContain('pebble/oracle/200');
     const problems = await page.$$eval('table.problems tbody tr', (rs) => rs.map((r) => r.textContent ?? ''));
     expect(problems.length).toBe(4);
     mkdirSync(ARTIFACTS, { recursive: true });
