@@ -115,13 +115,17 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 /**
  * Evaluation points in file order, each with the labels used so far. A torn last line (a run
  * killed mid-write) is skipped; a bad line anywhere else makes the file unreadable.
+ *
+ * A run killed without saving (SIGKILL, a lost machine) resumes from its last checkpoint and logs
+ * the steps after it again, appending to the same file: a step lower than one already seen marks
+ * such a resume, and the resumed run's rows supersede the earlier rows from that step on.
  */
 export function readEvals(path: string): EvalPoint[] {
   const lines = readFileSync(path, 'utf8').split('\n');
   while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
-  const out: EvalPoint[] = [];
-  let labels: number | null = null;
-  let labelled: number | null = null;
+  let out: EvalPoint[] = [];
+  let feedback: { step: number; labels: number | null; labelled: number | null }[] = [];
+  let maxStep = -Infinity;
   lines.forEach((line, i) => {
     if (!line.trim()) return;
     let row: Record<string, unknown>;
@@ -132,18 +136,28 @@ export function readEvals(path: string): EvalPoint[] {
       throw new Error(`${path}: line ${i + 1} is not JSON (${(e as Error).message})`);
     }
     if (typeof row !== 'object' || row === null) throw new Error(`${path}: line ${i + 1} is not a JSON object`);
+    const step = num(row.step);
+    if (step !== null) {
+      if (step < maxStep) {
+        out = out.filter((e) => e.step < step);
+        feedback = feedback.filter((f) => f.step < step);
+      }
+      maxStep = step;
+    }
     if ('feedback_total' in row) {
-      labels = num(row.feedback_total);
-      labelled = num(row.feedback_labelled) ?? labels;
+      const labels = num(row.feedback_total);
+      feedback.push({ step: step ?? maxStep, labels, labelled: num(row.feedback_labelled) ?? labels });
     }
     if ('eval_success' in row) {
-      const step = num(row.step);
       const success = num(row.eval_success);
       if (step === null || success === null || success < 0 || success > 1) {
         throw new Error(`${path}: line ${i + 1}: an eval row needs a numeric step and eval_success in [0, 1], got step=${row.step}, eval_success=${row.eval_success}`);
       }
-      if (out.length && step < out[out.length - 1].step) throw new Error(`${path}: line ${i + 1}: eval step ${step} comes after step ${out[out.length - 1].step}`);
-      out.push({ step, success, return: num(row.eval_return), labels, labelled, envStepsPerS: num(row.env_steps_per_s) });
+      const fb = feedback.length ? feedback[feedback.length - 1] : null;
+      const point = { step, success, return: num(row.eval_return), labels: fb?.labels ?? null, labelled: fb?.labelled ?? null, envStepsPerS: num(row.env_steps_per_s) };
+      // the same step evaluated twice (a resume that landed on it): the later one stands
+      if (out.length && out[out.length - 1].step === step) out[out.length - 1] = point;
+      else out.push(point);
     }
   });
   return out;

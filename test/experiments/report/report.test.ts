@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { writeReport } from '../../../experiments/report/index.js';
-import { readResults } from '../../../experiments/report/read.js';
+import { readEvals, readResults } from '../../../experiments/report/read.js';
 import { scopeIds } from '../../../experiments/report/figures.js';
 import { textWidth } from '../../../experiments/report/text-width.js';
 import { bootstrapIndices, bootstrapRng } from '../../../experiments/stats/index.js';
@@ -166,6 +166,36 @@ describe('bad and partial results', () => {
     expect(r.cells[0].problem).toContain(p);
     expect(r.cells[0].problem).toContain("'axes.task'");
     expect(r.cells.slice(1).every((c) => c.state === 'done')).toBe(true);
+  });
+
+  it('lets the rows of a resumed run supersede the ones it logged again', () => {
+    // checkpoint at 2000, killed after logging step 3000; the resumed run logs from 2500 on
+    const rows = [
+      { step: 1000, eval_success: 0.1 },
+      { step: 2000, feedback_total: 20, feedback_labelled: 18 },
+      { step: 2000, eval_success: 0.2 },
+      { step: 2500, feedback_total: 40, feedback_labelled: 36 },
+      { step: 3000, eval_success: 0.3 },
+      { step: 2500, episode: 5, train_return: 1 },
+      { step: 2500, feedback_total: 40, feedback_labelled: 35 },
+      { step: 3000, eval_success: 0.5 },
+      { step: 4000, eval_success: 0.6 },
+      { step: 4000, eval_success: 0.7 },
+    ];
+    const p = join(tempDir('report-resume'), 'metrics.jsonl');
+    writeFileSync(p, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect(readEvals(p).map((e) => [e.step, e.success, e.labels, e.labelled])).toEqual([
+      [1000, 0.1, null, null],
+      [2000, 0.2, 20, 18],
+      [3000, 0.5, 40, 35],
+      [4000, 0.7, 40, 35],
+    ]);
+  });
+
+  it('names the line of an eval row without a usable success', () => {
+    const p = join(tempDir('report-badrow'), 'metrics.jsonl');
+    writeFileSync(p, '{"step": 1, "eval_success": 0.5}\n{"step": 2, "eval_success": 1.5}\n');
+    expect(() => readEvals(p)).toThrow(`${p}: line 2: an eval row needs a numeric step and eval_success in [0, 1]`);
   });
 
   it('renders with no finished cell, saying so', async () => {
