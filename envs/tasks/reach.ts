@@ -7,7 +7,8 @@
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
-import { SawyerEnv, makeInfo, writeBodyPose, type Evaluation } from '../sawyer-env.js';
+import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
+import { writeScipyPose } from './scipy-quat.js';
 import { addPuck, sampleIn } from '../objects.js';
 import { tolerance } from '../reward-utils.js';
 import { dist, distXY, type Vec3 } from '../vec.js';
@@ -43,7 +44,7 @@ export class ReachEnv extends SawyerEnv {
   }
 
   protected writeObjects(obs: Float32Array): void {
-    writeBodyPose(obs, 4, this.obj);
+    writeScipyPose(obs, 4, this.obj);
   }
 
   goal(): Vec3 {

@@ -176,6 +176,61 @@ describe('object tasks: observation conventions and bounded physical departures'
     }
   });
 
+  it("push, pick-place: a tumbled or yawed puck's obs quaternion is scipy's from_matrix choice (Meta-World's), not -q", () => {
+    // scipy's algorithm on the rotation matrix: the largest of (m00, m11, m22, trace) picks the branch.
+    const fromMatrix = (m: number[][]): number[] => {
+      const tr = m[0][0] + m[1][1] + m[2][2];
+      const dec = [m[0][0], m[1][1], m[2][2], tr];
+      let c = 0;
+      for (let i = 1; i < 4; i++) if (dec[i] > dec[c]) c = i;
+      const q = [0, 0, 0, 0];
+      if (c === 3) {
+        q[0] = m[2][1] - m[1][2];
+        q[1] = m[0][2] - m[2][0];
+        q[2] = m[1][0] - m[0][1];
+        q[3] = 1 + tr;
+      } else {
+        const i = c;
+        const j = (i + 1) % 3;
+        const k = (j + 1) % 3;
+        q[i] = 1 - tr + 2 * m[i][i];
+        q[j] = m[j][i] + m[i][j];
+        q[k] = m[k][i] + m[i][k];
+        q[3] = m[k][j] - m[j][k];
+      }
+      const n = Math.hypot(...q);
+      return q.map((v) => v / n);
+    };
+    const toMatrix = ([x, y, z, w]: number[]): number[][] => [
+      [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+      [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+      [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ];
+    for (const task of ['push', 'pick-place']) {
+      const env = getTask(task).create({ maxPathLength: 300 });
+      const expert = scriptedPolicy(task, env);
+      const rng = new Rng(11);
+      let beyond90 = 0;
+      let worst = 0;
+      for (const seed of [0, 1]) {
+        let { obs } = env.reset({ seed });
+        for (let t = 0; t < 300; t++) {
+          const r = env.step(Float32Array.from(expert(obs), (v) => v + 0.5 * rng.normal()));
+          obs = r.obs;
+          const q = [obs[7], obs[8], obs[9], obs[10]];
+          const ref = fromMatrix(toMatrix(q));
+          worst = Math.max(worst, ...q.map((v, i) => Math.abs(v - ref[i])));
+          if (Math.abs(q[3]) < Math.SQRT1_2) beyond90++;
+          if (r.truncated) break;
+        }
+      }
+      expect(worst, task).toBeLessThan(1e-5);
+      // The noisy expert knocks the puck over or spins it past 90 degrees, where the sign matters.
+      expect(beyond90, task).toBeGreaterThan(0);
+      env.close();
+    }
+  });
+
   it("bin-picking: a cube drawn into a wall rests where MuJoCo's push-out leaves it (at most 2 cm in x from obj_init_pos)", () => {
     const env = getTask('bin-picking').create({});
     let pushed = 0;
