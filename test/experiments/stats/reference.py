@@ -49,9 +49,11 @@ def hold(curve, grid):
     return [float(ys[np.searchsorted(xs, g, side="right") - 1]) for g in grid]
 
 
-def efficiency(rows):
-    # rows[task][run][g]; IQM over all runs pooled, per grid point
+def efficiency(rows, statistic="iqm"):
+    # rows[task][run][g]; per grid point: IQM over all runs pooled, or the mean of task means
     n_grid = len(rows[0][0])
+    if statistic == "mean":
+        return [float(np.mean([np.mean(np.asarray(r, dtype=np.float64)[:, g]) for r in rows])) for g in range(n_grid)]
     return [trim_mean(np.concatenate([np.asarray(r, dtype=np.float64)[:, g] for r in rows])) for g in range(n_grid)]
 
 
@@ -81,7 +83,7 @@ def main():
         out = interval(lambda a, b: [poi(a, b)], [job["data"], job["other"]], idx, conf)
     elif kind == "efficiency":
         rows = [[hold(c, job["grid"]) for c in runs] for runs in job["curves"]]
-        out = interval(efficiency, [rows], idx, conf)
+        out = interval(lambda d: efficiency(d, job.get("statistic", "iqm")), [rows], idx, conf)
     elif kind == "auc":
         # trapezoid area over the measured span, divided by the span
         out = []

@@ -176,7 +176,7 @@ describe('curves', () => {
     expect(commonGrid([[{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 20, y: 0 }], [{ x: 5, y: 0 }, { x: 15, y: 0 }]])).toEqual([5, 10, 15]);
   });
 
-  it('sample-efficiency IQM and bands equal numpy on the same resamples', () => {
+  it('sample-efficiency IQM / mean and bands equal numpy on the same resamples', () => {
     const rng = new Rng(17);
     const mk = (steps: number[]) => steps.map((x) => ({ x, y: Math.round(Math.min(1, x / 100 + 0.3 * rng.uniform()) * 10) / 10 }));
     // runs evaluated at different steps, so values are held between measurements
@@ -188,13 +188,15 @@ describe('curves', () => {
     expect(grid[0]).toBe(10);
     expect(grid[grid.length - 1]).toBe(75);
     const idx = bootstrapIndices(bootstrapRng(4, 'eff'), [[3, 4]], 200);
-    const ours = sampleEfficiency(curves, { indices: idx });
-    const ref = numpy({ kind: 'efficiency', curves: curves.map((t) => t.map((c) => c.map((p) => [p.x, p.y]))), grid, indices: plain(idx) });
-    expect(ours.map((p) => p.x)).toEqual(grid);
-    ours.forEach((p, i) => {
-      expect(p.point).toBeCloseTo(ref.point[i], 12);
-      expect(p.lo).toBeCloseTo(ref.lo[i], 12);
-      expect(p.hi).toBeCloseTo(ref.hi[i], 12);
-    });
+    for (const statistic of ['iqm', 'mean'] as const) {
+      const ours = sampleEfficiency(curves, { indices: idx, statistic });
+      const ref = numpy({ kind: 'efficiency', statistic, curves: curves.map((t) => t.map((c) => c.map((p) => [p.x, p.y]))), grid, indices: plain(idx) });
+      expect(ours.map((p) => p.x)).toEqual(grid);
+      ours.forEach((p, i) => {
+        expect(p.point).toBeCloseTo(ref.point[i], 12);
+        expect(p.lo).toBeCloseTo(ref.lo[i], 12);
+        expect(p.hi).toBeCloseTo(ref.hi[i], 12);
+      });
+    }
   });
 });
