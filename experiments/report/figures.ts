@@ -117,6 +117,8 @@ function improvementSpec(s: Summary): TopLevelSpec {
 export function figureSpecs(s: Summary): Figure[] {
   const groups = s.groups.map((g) => g.group);
   if (!groups.length) return [];
+  const kinds = new Set(s.groups.map((g) => g.kind));
+  const stepsTitle = kinds.size === 1 && kinds.has('online') ? 'env steps' : kinds.size === 1 && kinds.has('offline') ? 'gradient steps' : 'steps';
   const figs: Figure[] = [];
   for (const score of SCORES) {
     figs.push({
@@ -128,7 +130,7 @@ export function figureSpecs(s: Summary): Figure[] {
   }
   const steps = s.groups.flatMap((g) => g.efficiencySteps.map((p) => ({ group: g.group, ...p })));
   if (steps.length) {
-    figs.push({ name: 'efficiency-steps', title: 'Sample efficiency: IQM success vs steps', caption: 'IQM over runs pooled across tasks at each evaluation step, with 95% bootstrap bands.', spec: bandPlot(steps, groups, 'steps', 'IQM success') });
+    figs.push({ name: 'efficiency-steps', title: `Sample efficiency: IQM success vs ${stepsTitle}`, caption: 'IQM over runs pooled across tasks at each evaluation step, with 95% bootstrap bands.', spec: bandPlot(steps, groups, stepsTitle, 'IQM success') });
   }
   const labels = s.groups.flatMap((g) => (g.efficiencyLabels ?? []).map((p) => ({ group: g.group, ...p })));
   if (labels.length) {
@@ -137,7 +139,7 @@ export function figureSpecs(s: Summary): Figure[] {
   const tasks = [...new Set(s.groups.flatMap((g) => g.tasks))].sort();
   for (const task of tasks) {
     const rows = s.groups.flatMap((g) => (g.learningCurves.find((c) => c.task === task)?.curve ?? []).map((p) => ({ group: g.group, ...p })));
-    const spec = bandPlot(rows, groups, 'steps', 'success rate');
+    const spec = bandPlot(rows, groups, stepsTitle, 'success rate');
     figs.push({ name: `curve-${task.replace(/[^A-Za-z0-9._-]/g, "_")}`, title: `Learning curve: ${task}`, caption: 'Mean evaluation success over seeds, with a 95% bootstrap band.', spec });
   }
   figs.push({ name: 'profiles', title: 'Performance profiles (final success)', caption: 'Fraction of runs, over all tasks, whose final success exceeds τ, with 95% bootstrap bands.', spec: profileSpec(s) });

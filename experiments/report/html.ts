@@ -90,9 +90,46 @@ ${envs.length > 1 ? '<p class="warn-inline">Cells ran with different versions or
 Report written on ${esc(machine.hostname)}: ${esc(machine.cpus)}, ${machine.memoryGiB.toFixed(0)} GiB, ${esc(machine.platform)}, Node ${esc(machine.node)}.</p></section>`;
 }
 
+/** Leaf paths of a JSON value ("a.b[2]" -> its JSON), to say how two configs differ. */
+export function flattenJson(v: unknown, path = '', out = new Map<string, string>()): Map<string, string> {
+  if (Array.isArray(v)) {
+    if (!v.length) out.set(path, '[]');
+    v.forEach((x, i) => flattenJson(x, `${path}[${i}]`, out));
+  } else if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (!entries.length) out.set(path, '{}');
+    for (const [k, x] of entries) flattenJson(x, path ? `${path}.${k}` : k, out);
+  } else {
+    out.set(path, JSON.stringify(v));
+  }
+  return out;
+}
+
+function configDiff(ref: Map<string, string>, other: Map<string, string>): string {
+  const keys = new Set([...ref.keys(), ...other.keys()]);
+  const d: string[] = [];
+  for (const k of keys) if (ref.get(k) !== other.get(k)) d.push(`${k}=${other.get(k) ?? '(absent)'}`);
+  return d.length ? d.join(', ') : 'identical';
+}
+
+/**
+ * One full config per group and, for its other cells, only what differs (seed, task, ...): a
+ * thousand-cell suite would otherwise print a thousand near-identical configs. Every config is in
+ * summary.json in full.
+ */
 function configSection(s: Summary): string {
-  const items = s.configs.map((c) => `<details><summary><code>${esc(c.id)}</code> ${esc(c.group ?? '')}</summary><pre>${esc(JSON.stringify(c.config, null, 2))}</pre></details>`);
-  return `<section id="configs"><h2>Resolved configs</h2><p>As each run wrote it in its config.json.</p>${items.join('\n')}</section>`;
+  const byGroup = new Map<string, Summary['configs']>();
+  for (const c of s.configs) {
+    const g = c.group ?? '(no group)';
+    if (!byGroup.has(g)) byGroup.set(g, []);
+    byGroup.get(g)!.push(c);
+  }
+  const items = [...byGroup.entries()].map(([g, cs]) => {
+    const ref = flattenJson(cs[0].config);
+    const others = cs.slice(1).map((c) => `<li><code>${esc(c.id)}</code>: ${esc(configDiff(ref, flattenJson(c.config)))}</li>`);
+    return `<details><summary><b>${esc(g)}</b> (${cs.length} cell${cs.length > 1 ? 's' : ''})</summary><p>Config of <code>${esc(cs[0].id)}</code>:</p><pre>${esc(JSON.stringify(cs[0].config, null, 2))}</pre>${others.length ? `<p>The group's other cells differ only in:</p><ul>${others.join('')}</ul>` : ''}</details>`;
+  });
+  return `<section id="configs"><h2>Resolved configs</h2><p>As each run wrote it in its config.json (all of them in full in summary.json).</p>${items.join('\n')}</section>`;
 }
 
 const CSS = `

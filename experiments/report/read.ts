@@ -26,6 +26,7 @@ const SuiteFile = z.looseObject({
 const CellFile = z.looseObject({
   id: z.string(),
   suite: z.string().optional(),
+  kind: z.string().optional(),
   axes: z.looseObject({
     algo: z.string(),
     task: z.string(),

@@ -38,6 +38,8 @@ export interface TaskCurve {
 
 export interface GroupSummary {
   group: string;
+  /** online: steps are env steps; offline: gradient steps. */
+  kind: 'online' | 'offline' | null;
   algo: string;
   teacher: string | null;
   feedback: number | null;
@@ -189,6 +191,7 @@ function summarizeGroup(group: string, cells: CellRecord[], opts: Required<Summa
 
   return {
     group,
+    kind: cells[0].info!.kind === 'online' || cells[0].info!.kind === 'offline' ? cells[0].info!.kind : null,
     algo: axes.algo,
     teacher: axes.teacher ?? null,
     feedback: axes.feedback ?? null,

@@ -89,7 +89,7 @@ export function makeResults(out: string, o: FixtureOptions = {}): FixtureCell[] 
     mkdirSync(dir, { recursive: true });
     const axes = { algo: g.algo, task: c.task, seed: c.seed, teacher: g.teacher, feedback: g.feedback, goalObservable: true };
     const trainConfig = { algo: g.algo, task: c.task, seed: c.seed, steps, evalEvery, teacher: g.teacher, feedback: g.feedback };
-    json(join(dir, 'cell.json'), { id: c.id, suite: o.name ?? 'fixture', axes, group: c.group, trainConfig });
+    json(join(dir, 'cell.json'), { id: c.id, suite: o.name ?? 'fixture', kind: 'online', axes, group: c.group, trainConfig });
     json(join(dir, 'config.json'), {
       config: trainConfig,
       versions: { pbrl: '0.1.0', node: '20.20.2', '@tensorflow/tfjs': '4.22.0' },

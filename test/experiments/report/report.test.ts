@@ -110,6 +110,14 @@ describe('writeReport numbers', () => {
     for (const i of [4, 7, 10, 16]) expect(used).not.toContain(cells[i].id);
   });
 
+  it('prints one config per group and, for the other cells, what differs', () => {
+    const html = readFileSync(out.html, 'utf8');
+    // the sac group's first done cell is reach seed 0; its seed-1 sibling differs in seed only
+    expect(html).toContain(`<code>${cells[1].id}</code>: seed=1</li>`);
+    expect(html).toContain(`<code>${cells[3].id}</code>: task=&quot;button-press-topdown&quot;</li>`);
+    expect(summary.configs.length).toBe(17);
+  });
+
   it('summary.csv holds the numbers of summary.json', () => {
     const lines = readFileSync(out.csv, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('section,group,task,seed,cell,metric,x,value,lo,hi,n');
