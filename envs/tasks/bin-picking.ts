@@ -9,7 +9,8 @@
  * - The expert accepts the hand within 1.5 cm (not 1 cm) of its grasp height: that height (cube + 3
  *   cm) lies 1 cm under the hand's floor (hand_low z = 0.07), so 1 cm could only just be met. In
  *   Meta-World the unreachable test made the expert wait at the floor while the fingers closed;
- *   here it waits for the fingers explicitly, with pick-place's test (gripper reading <= 0.73).
+ *   here it waits for the fingers explicitly, until the gripper reads <= 0.55 (closed on the cube:
+ *   ~0.48; lifting earlier lets the hand rise before the grip holds).
  * - Our fingers are 7 cm wide in x (Meta-World's pads: 3 cm), so the expert grasps a cube next to a
  *   bin wall off-centre: its grasp x is clamped to keep the fingers inside the bin, as Meta-World's
  *   expert clamps the grasp y.
@@ -137,7 +138,7 @@ export function binPickingPolicy(obs: Float32Array): Float32Array {
   const zErr = Math.abs(o.hand[2] - c[2]);
   let to: Vec3;
   if (xyErr > 0.02) to = [c[0], c[1], c[2] + 0.15];
-  else if (zErr > 0.015 || o.gripper > 0.73) to = c;
+  else if (zErr > 0.015 || o.gripper > 0.55) to = c;
   else if (distXY(o.hand, bin) > 0.02) to = o.hand[2] < 0.15 ? [o.hand[0], o.hand[1], o.hand[2] + 0.1] : [bin[0], bin[1], 0.18];
   else to = bin;
   return action(move(o.hand, to, 25), xyErr <= 0.02 && zErr <= 0.02 ? 0.6 : -1);
