@@ -51,6 +51,7 @@ export async function writeReport(
   const csv = join(out, 'summary.csv');
   writeFileSync(csv, toCsv(summary));
   const json = join(out, 'summary.json');
-  writeFileSync(json, JSON.stringify({ generatedAt, machine: machineInfo(), ...summary }, null, 2));
+  // `format` names this layout, so a script reading many summaries can tell versions apart.
+  writeFileSync(json, JSON.stringify({ format: 'pbrl-bench-summary/1', generatedAt, machine: machineInfo(), ...summary }, null, 2));
   return { html, csv, json, figures };
 }
