@@ -206,6 +206,9 @@ export async function runDataset(out: string, ds: DatasetJob, opts: RunOptions =
   if (o.includeRandom) args.push('--random');
   if (o.poses) args.push('--poses');
   if (o.checkpoints.length) args.push('--checkpoint', ...o.checkpoints);
+  const extra = o as Record<string, unknown>;
+  if (extra.goalObservable === true) args.push('--goal-observable');
+  if (typeof extra.envVersion === 'string') args.push('--env-version', extra.envVersion);
   const log = join(out, 'datasets', `${ds.id}.log`);
   const code = await runPbrl(args, out, log, opts);
   if (code === 0 && existsSync(file)) return { ok: true };

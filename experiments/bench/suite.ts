@@ -245,17 +245,21 @@ export function expandSuite(suite: Suite): Plan {
                     raw = deepMerge(raw, suite.algoConfig[algo] ?? {});
                     raw = deepMerge(raw, suite.taskConfig[task] ?? {});
                     raw = deepMerge(raw, { algo, task, seed });
-                    if (goal !== undefined) raw.goalObservable = goal;
+                    if (goal !== undefined && !offline) raw.goalObservable = goal;
                     let dataset: DatasetJob | undefined;
                     let trainConfig: Record<string, unknown>;
                     if (offline) {
                       const opts = deepMerge(deepMerge(suite.datasets?.common ?? {}, suite.datasets?.[data!] ?? {}), { task, kind: data, teacher: bprefSpec(teacher!) });
+                      if (goal !== undefined) opts.goalObservable = goal;
                       const dr = MakeDatasetSchema.safeParse(opts);
                       if (!dr.success) throw new Error(`invalid dataset options:\n${dr.error.issues.map((i) => `  datasets.${i.path.join('.')}: ${i.message}`).join('\n')}`);
                       const dsId = `${task}-${data}-${hashOf(dr.data)}`;
                       dataset = datasets.get(dsId) ?? { id: dsId, path: `datasets/${dsId}.pbrlds`, options: dr.data };
                       datasets.set(dsId, dataset);
                       raw.dataset = dataset.path;
+                      // The policy sees what the dataset recorded; `pbrl train` would fill these from it anyway.
+                      const dopts = dataset.options as Record<string, unknown>;
+                      for (const k of ['goalObservable', 'envVersion']) if (dopts[k] !== undefined) raw[k] = dopts[k];
                       trainConfig = parseOfflineTrainConfig(raw) as unknown as Record<string, unknown>;
                     } else {
                       if (pbrl) {
