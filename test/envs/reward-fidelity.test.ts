@@ -13,7 +13,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getTask, initPhysics, scriptedPolicy, taskNames, type SawyerEnv } from '../../envs/index.js';
+import { getTask, initPhysics, scriptedPolicy, taskNames, type EnvVersion, type SawyerEnv } from '../../envs/index.js';
 import { Rng } from '../../core/rng.js';
 import type { MakeScorer, RefStep } from './metaworld-reference/types.js';
 
@@ -64,12 +64,12 @@ async function loadScorer(task: string): Promise<MakeScorer> {
   return mod.makeScorer as MakeScorer;
 }
 
-function compare(task: string, kind: PolicyKind, makeScorer: MakeScorer): Comparison {
+function compare(task: string, kind: PolicyKind, makeScorer: MakeScorer, version: EnvVersion = 'v2'): Comparison {
   const plan = PLAN[kind];
   const out: Comparison = { steps: 0, maxDiff: 0, worst: 'none', successMismatches: [], successSteps: 0 };
   for (let ep = 0; ep < plan.episodes; ep++) {
     const seed = plan.seed + ep;
-    const env = getTask(task).create({ maxPathLength: plan.steps });
+    const env = getTask(task).create({ maxPathLength: plan.steps, version });
     const rng = new Rng(seed + 7919);
     const policy = policyFor(kind, task, env, rng);
     const score = makeScorer({ version: env.version });
@@ -129,6 +129,13 @@ describe('Meta-World reward fidelity', () => {
           if (kind === 'expert') expect(c.successSteps, `${task}: the expert never succeeded`).toBeGreaterThan(0);
         });
       }
+      // The version option must reach the reward where v2 and v3 differ; the module is told which.
+      it("expert, version v3: env reward equals the module's v3 formula at every step", async () => {
+        const makeScorer = await loadScorer(task);
+        const c = compare(task, 'expert', makeScorer, 'v3');
+        expect(c.maxDiff, `${task} v3: max |reward difference| over ${c.steps} steps (worst: ${c.worst})`).toBeLessThanOrEqual(TOL);
+        expect(c.successMismatches, `${task} v3: success flags differ`).toEqual([]);
+      });
     });
   }
 });
