@@ -2,12 +2,10 @@
  * door-open (Meta-World door-open-v2): swing a hinged cabinet door open by its handle.
  * The door is a dynamic panel on a real revolute joint about z (range [-2, 0] rad, damping 2 as in
  * Meta-World; limits set with setLimits, see rapier-gripper.md).
- * Departures: Meta-World's handle is a mesh standing 12 cm out; ours is a vertical bar 8 cm out at
- * 0.278 m from the hinge (two standoffs), placed so the expert's approach point (observed handle +
- * (0.01, 0.02, 0)) lands the fist between the bar and the panel, and its pull toward "handle - 5 cm
- * in x" drives the fist into the bar, as in Meta-World. The observed handle point is (0.325, -0.075,
- * 0) on the door (Meta-World: (0.325, -0.062, 0)), 1.3 cm further out so the wrist clears the
- * cabinet's top edge on the way down.
+ * Handle, observed point and masses as Meta-World's (see HANDLE_SITE); the observed quaternion is the
+ * handle geom's frame as its XML writes it (door frame turned by euler (1.57, 0, 0)), x first.
+ * Departure: MuJoCo also turns a mesh geom's frame to the mesh's principal axes (about 18 degrees
+ * here, order and signs per MuJoCo's eigen-solver); that part is not reproduced.
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
@@ -23,7 +21,12 @@ import type RAPIER_NS from '@dimforge/rapier3d-compat';
 const OBJ_LOW: Vec3 = [0, 0.85, 0.15];
 const OBJ_HIGH: Vec3 = [0.1, 0.95, 0.15];
 const HINGE: Vec3 = [-0.185, -0.1, 0];
-const HANDLE_SITE: Vec3 = [0.325, -0.075, 0];
+/**
+ * The observed handle point on the door link: Meta-World observes geom "handle", a mesh, whose frame
+ * MuJoCo moves to the mesh's centroid: geom pos (0.325, -0.062, 0) plus the door_handle.stl centroid
+ * (0.055, 0, 0.050), turned by the geom's euler (1.57, 0, 0), = (0.380, -0.112, 0), at the grip bar.
+ */
+const HANDLE_SITE: Vec3 = [0.38, -0.112, 0];
 /** The handle geom's euler (1.57, 0, 0) on the door link in Meta-World's doorlockB.xml. */
 const HANDLE_GEOM_TURN: Quat = [Math.sin(0.785), 0, 0, Math.cos(0.785)];
 
@@ -56,10 +59,15 @@ export class DoorOpenEnv extends SawyerEnv {
     // 1.77 kg of panel and 0.46 kg of handle.
     scene.box(this.door, [0.18, 0.01, 0.123], { position: [0.185, 0, 0], color: '#a1887f', mass: 1.77, friction: 0.5 });
     const metal = { color: '#b0b7bf', friction: 1 };
-    scene.capsule(this.door, 0.012, 0.06, { ...metal, mass: 0.35, position: [0.278, -0.08, 0] });
     const alongY: Quat = [-Math.SQRT1_2, 0, 0, Math.SQRT1_2];
-    scene.capsule(this.door, 0.008, 0.03, { ...metal, mass: 0.055, position: [0.278, -0.045, 0.05], quaternion: alongY });
-    scene.capsule(this.door, 0.008, 0.03, { ...metal, mass: 0.055, position: [0.278, -0.045, -0.05], quaternion: alongY });
+    const alongX: Quat = [0, Math.SQRT1_2, 0, Math.SQRT1_2];
+    // Meta-World's handle (doorlockB.xml collision cylinders): a base and a standoff along y at 0.325 m
+    // from the hinge, and a grip bar along x 0.12 m out in front of the panel.
+    scene.cylinder(this.door, 0.028, 0.012, { ...metal, mass: 0.059, position: [0.325, -0.006, 0], quaternion: alongY });
+    scene.cylinder(this.door, 0.013, 0.047, { ...metal, mass: 0.05, position: [0.325, -0.065, 0], quaternion: alongY });
+    scene.cylinder(this.door, 0.019, 0.075, { ...metal, mass: 0.17, position: [0.381, -0.12, 0], quaternion: alongX });
+    scene.cylinder(this.door, 0.023, 0.054, { ...metal, mass: 0.179, position: [0.395, -0.12, 0], quaternion: alongX });
+
 
     const data = R.JointData.revolute({ x: HINGE[0], y: HINGE[1], z: HINGE[2] }, { x: 0, y: 0, z: 0 }, { x: 0, y: 0, z: 1 });
     const joint = scene.world.createImpulseJoint(data, cabinet, this.door, true) as RAPIER_NS.RevoluteImpulseJoint;
@@ -127,18 +135,20 @@ export class DoorOpenEnv extends SawyerEnv {
 
 /**
  * Meta-World's door-open expert (gain 25, fist closed): hover over the approach point, descend
- * beside the handle, pull toward "handle - 5 cm in x". One change: Meta-World starts descending
- * anywhere within 12 cm (xy) of the handle, which on our geometry drives the fist into the bar from
- * the side; here it also keeps hovering until it is within 2 cm (xy) of the approach point.
+ * behind the grip bar, pull toward "handle - 5 cm in x". Two changes: Meta-World starts descending
+ * anywhere within 12 cm (xy) of the handle, which drives our fist onto the bar from the side (10/20
+ * episodes), so it also keeps hovering until within 2 cm (xy) of the approach point; and the
+ * approach point is 3 cm behind the observed handle instead of 2, since our closed fingers reach
+ * 2.1 cm to each side of the hand and would land on the bar's back edge.
  */
 export function doorOpenPolicy(obs: Float32Array): Float32Array {
   const o = parseObs(obs);
   const door: Vec3 = [o.obj[0] - 0.05, o.obj[1], o.obj[2]];
-  const approach: Vec3 = [door[0] + 0.06, door[1] + 0.02, door[2]];
+  const approach: Vec3 = [door[0] + 0.06, door[1] + 0.03, door[2]];
   const high = o.hand[2] - door[2] > 0.04;
   let to: Vec3;
   if (distXY(o.hand, door) > 0.12 || (high && distXY(o.hand, approach) > 0.02)) to = [approach[0], approach[1], door[2] + 0.2];
-  else if (Math.abs(o.hand[2] - door[2]) > 0.04) to = [door[0] + 0.06, door[1] + 0.02, door[2]];
+  else if (Math.abs(o.hand[2] - door[2]) > 0.04) to = approach;
   else to = door;
   return action(move(o.hand, to, 25), 1);
 }
