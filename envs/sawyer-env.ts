@@ -2,8 +2,9 @@
  * Base class of every task: Meta-World's SawyerXYZEnv semantics on a Rapier scene, with a
  * Gymnasium-style API (reset/step, observationSpace/actionSpace, truncation at 500 steps).
  *
- * Observation (39): hand xyz | gripper opening | obj1 xyz + quat(xyzw) | obj2 xyz + quat | previous
- * step's copy of 0:18 | goal xyz (zeros when the goal is hidden). Action (4): dx, dy, dz, gripper,
+ * Observation (39): hand xyz | gripper opening (fingertip-site distance / 0.1) | obj1 xyz + quat (the
+ * task's Meta-World convention) | obj2 xyz + quat | previous step's copy of 0:18 | goal xyz (zeros
+ * unless goalObservable, the default being hidden as in Meta-World's raw tasks). Action (4): dx, dy, dz, gripper,
  * clipped to [-1, 1]; the mocap target moves by a[:3] / 100 per step, clipped to the task's hand box.
  */
 import { Box } from '../core/spaces.js';
