@@ -1,7 +1,9 @@
 /**
  * Conventions shared by the scripted experts (after Meta-World's policies/policy.py): each expert is
  * a stateless waypoint machine over the goal-observable 39-dim observation, returning a 4-dim action
- * that the env clips to [-1, 1].
+ * that the env clips to [-1, 1]. Envs hide the goal by default; `scriptedPolicy(task, env)`
+ * (registry.ts) then fills the expert's copy of obs[36:39] from the env, so experts keep reading
+ * `goal` here.
  */
 import type { Vec3 } from '../vec.js';
 
