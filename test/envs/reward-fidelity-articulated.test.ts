@@ -81,9 +81,10 @@ describe('object pose conventions in obs[7:11]', () => {
       const { obs } = env.reset({ seed: 3 });
       expectClose(quatOf(obs), q, 1e-5, `${task} reset quaternion`);
       env.close();
-      // The order is what is checked; a pushed body's joint lets it tilt by up to ~0.1 degree.
+      // The order is what is checked (a wrong order is off by ~0.7); under the hand's 400 N push a
+      // button's joint lets it tilt by up to ~1 degree (compat build; ~0.1 on simd).
       runExpert(task, 3, 80, (_e, o, t) => {
-        if (t % 20 === 0) expectClose(quatOf(o), q, 5e-3, `${task} quaternion at step ${t}`);
+        if (t % 20 === 0) expectClose(quatOf(o), q, 0.02, `${task} quaternion at step ${t}`);
       });
     });
   }
@@ -95,7 +96,8 @@ describe('object pose conventions in obs[7:11]', () => {
       if (theta < -0.3) opened++;
       const hinge: Q = [Math.cos(theta / 2), 0, 0, Math.sin(theta / 2)];
       const expected = toScipy(mulWxyz(hinge, aboutXwxyz(1.57)));
-      expectClose(quatOf(o), expected, 1e-4, `door-open quaternion at step ${t} (theta ${theta})`);
+      // The hinge yields by ~0.01 degree off its axis under the pull.
+      expectClose(quatOf(o), expected, 1e-3, `door-open quaternion at step ${t} (theta ${theta})`);
     });
     // The check must have seen the door swing, not only its closed pose.
     expect(opened).toBeGreaterThan(10);
