@@ -111,6 +111,7 @@ export async function main(args: string[]): Promise<void> {
   for (const t of tasks) getTask(t);
   const phys = physicsInfo();
   console.log(`Rapier ${phys.version} (${phys.build} build; PBRL_PHYSICS=simd|compat), dt ${PHYSICS_DT} s, frame skip ${FRAME_SKIP}, ${seconds} s per cell, one thread`);
+  console.log('envs as constructed by default: goal hidden (the scripted expert reads it from the env), Meta-World v2');
   console.log('baseline = bare physics (table + puck + kinematic body, 5 Rapier steps per env step), interleaved');
   console.log('with the env measurements in 100 ms slices; the ratio columns are env steps/s over baseline steps/s.\n');
   const header = ['task', 'random', 'scripted', `vec${n} random`, 'baseline', 'random/base', 'scripted/base', 'vec/base'];
