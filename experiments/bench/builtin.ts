@@ -26,10 +26,10 @@ const quick: SuiteSpec = {
   name: 'quick',
   description:
     'Smoke-scale benchmark: SAC (true reward) vs PEBBLE with an oracle and with a noisy (stoc, beta=1) teacher on reach with the goal visible, ' +
-    '3 seeds, 10k env steps of 200-step episodes, 2x128 nets, 400 labels. Shows the pipeline and a first ordering, not paper numbers.',
+    '3 seeds, 8k env steps of 200-step episodes, 2x128 nets, 400 labels. Shows the pipeline and a first ordering, not paper numbers.',
   smokeScale: true,
   axes: { algo: ['sac', 'pebble'], task: ['reach'], seed: [0, 1, 2], teacher: ['oracle', 'stoc'], feedback: [{ maxFeedback: 400, queriesPerRound: 40 }] },
-  steps: 10_000,
+  steps: 8000,
   evalEvery: 1000,
   evalEpisodes: 10,
   config: {

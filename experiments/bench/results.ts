@@ -5,7 +5,8 @@
  *   <out>/cells/<id>/                one cell (experiments/bench/cell.ts)
  *   <out>/datasets/<id>.pbrlds       offline datasets shared by the cells on them, with <id>.log
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/serialize.js';
 import { BUILTIN_SUITES } from './builtin.js';
@@ -57,4 +58,35 @@ export function readPlanFromResults(out: string): { suite: Record<string, unknow
   const suite = JSON.parse(readFileSync(p, 'utf8')) as { cells: string[] } & Record<string, unknown>;
   const cells = suite.cells.map((id) => JSON.parse(readFileSync(join(cellDir(out, id), 'cell.json'), 'utf8')) as Cell);
   return { suite, cells };
+}
+
+/**
+ * One local executor per results directory: two would run the same cells into the same folders.
+ * The lock names its process; a lock left by a process that no longer exists is taken over.
+ */
+export function lockResults(out: string): () => void {
+  const p = join(out, '.bench-lock');
+  mkdirSync(out, { recursive: true });
+  if (existsSync(p)) {
+    let holder: { pid: number; host: string } | null = null;
+    try {
+      holder = JSON.parse(readFileSync(p, 'utf8'));
+    } catch {
+      // unreadable: treat as stale
+    }
+    if (holder && holder.host === hostname() && holder.pid !== process.pid && pidAlive(holder.pid)) {
+      throw new Error(`another \`pbrl bench run\` (pid ${holder.pid}) is running cells in ${out}; wait for it or stop it (Ctrl-C) first`);
+    }
+  }
+  writeFileSync(p, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+  return () => rmSync(p, { force: true });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

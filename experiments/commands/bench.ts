@@ -13,7 +13,7 @@ import { BUILTIN_SUITES } from '../bench/builtin.js';
 import { cellDir, readStatus } from '../bench/cell.js';
 import { runLocal, type ExecResult } from '../bench/executors/local.js';
 import { cellLabel, cellProgress, formatEta } from '../bench/progress.js';
-import { loadPlan, prepareResults, readPlanFromResults } from '../bench/results.js';
+import { loadPlan, lockResults, prepareResults, readPlanFromResults } from '../bench/results.js';
 import { expandSuite, parseSuite } from '../bench/suite.js';
 
 function posInt(name: string, v: string | undefined, dflt: number): number {
@@ -45,7 +45,14 @@ async function makeReport(dir: string, opts: ReportOpts): Promise<boolean> {
     console.error('pbrl bench report: experiments/report/index.ts does not export writeReport(resultsDir, opts) yet; the results are in place, run `pbrl bench report` once it does');
     return false;
   }
-  const r = await mod.writeReport(dir, opts);
+  let r: { html: string; csv: string; json: string; figures: string[] };
+  try {
+    r = await mod.writeReport(dir, opts);
+  } catch (e) {
+    console.error(`pbrl bench report: the report failed (the results are intact; \`pbrl bench report ${dir}\` retries): ${(e as Error).message}`);
+    if (process.env.PBRL_DEBUG) console.error(e);
+    return false;
+  }
   console.log(`report: ${r.html}\n        ${r.csv}\n        ${r.json}\n        ${r.figures.length} figures (SVG) beside them`);
   return true;
 }
@@ -96,18 +103,31 @@ export function register(program: Command): void {
         return;
       }
       const out = resolve(opts.out);
-      const prep = prepareResults(out, plan, { skipFailed: opts.skipFailed });
+      // Local runs hold the directory for their duration; the queue coordinator writes no cell itself.
+      const unlock = opts.queue ? null : lockResults(out);
+      let prep: ReturnType<typeof prepareResults>;
+      try {
+        prep = prepareResults(out, plan, { skipFailed: opts.skipFailed });
+      } catch (e) {
+        unlock?.();
+        throw e;
+      }
       console.log(`suite ${plan.suite.name}${plan.suite.smokeScale ? ' (smoke-scale)' : ''}: ${plan.cells.length} cells, ${prep.done} done, ${prep.failed ? `${prep.failed} failed (skipped), ` : ''}${prep.pending.length} to run` +
         `${opts.queue ? ` on queue ${opts.queueName} at ${opts.queue}` : ` with ${jobs} at a time`}; results in ${out}`);
       if (prep.stale.length) console.log(`note: ${prep.stale.length} cell directories in ${join(out, 'cells')} are not part of this suite (another suite or an older config); they are kept and not reported`);
       let res: ExecResult = { done: 0, failed: 0, interrupted: false };
       const t0 = performance.now();
+      if (!prep.pending.length) unlock?.();
       if (prep.pending.length) {
         if (opts.queue) {
           const { runQueue } = await import('../bench/executors/queue.js');
           res = await runQueue(out, plan, { url: opts.queue, queueName: opts.queueName, progress: opts.progress, cells: prep.pending });
         } else {
-          res = await runLocal(out, plan, { jobs, progress: opts.progress, cells: prep.pending });
+          try {
+            res = await runLocal(out, plan, { jobs, progress: opts.progress, cells: prep.pending });
+          } finally {
+            unlock?.();
+          }
         }
       }
       const secs = (performance.now() - t0) / 1000;
@@ -117,7 +137,7 @@ export function register(program: Command): void {
         process.exitCode = 130;
         return;
       }
-      if (opts.report) await makeReport(out, {});
+      if (opts.report && !(await makeReport(out, {}))) process.exitCode = 1;
       if (res.failed) process.exitCode = 1;
     });
 

@@ -4,12 +4,14 @@
  * same numbers, and a changed cell directory that is refused rather than overwritten.
  */
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cellDir, readStatus, runCell } from '../../../experiments/bench/cell.js';
 import { runLocal } from '../../../experiments/bench/executors/local.js';
-import { prepareResults } from '../../../experiments/bench/results.js';
+import { lockResults, prepareResults } from '../../../experiments/bench/results.js';
 import { canonicalJson, expandSuite, parseSuite } from '../../../experiments/bench/suite.js';
 import { deterministicMetrics, tinySuite } from './helpers.js';
 
@@ -101,4 +103,21 @@ describe('local executor', () => {
     expect(ref.state).toBe('done');
     expect(deterministicMetrics(dir)).toEqual(deterministicMetrics(cellDir(b, cell.id)));
   }, 120_000);
+
+  it('lets one local executor at a time use a results directory', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pbrl-bench-lock-'));
+    const other = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(out, '.bench-lock'), JSON.stringify({ pid: other.pid, host: hostname() }));
+      expect(() => lockResults(out)).toThrow(new RegExp(`another \`pbrl bench run\` \\(pid ${other.pid}\\) is running cells in`));
+    } finally {
+      other.kill('SIGKILL');
+    }
+    await new Promise((r) => other.on('exit', r));
+    // The holder is gone: its lock is stale and taken over, then released.
+    const unlock = lockResults(out);
+    expect(json(join(out, '.bench-lock')).pid).toBe(process.pid);
+    unlock();
+    expect(existsSync(join(out, '.bench-lock'))).toBe(false);
+  });
 });
