@@ -25,8 +25,9 @@ export class ButtonPressEnv extends SawyerEnv {
   readonly name = 'button-press';
   readonly description = 'Press a button that faces the robot.';
   protected readonly handInit: Vec3 = [0, 0.4, 0.2];
-  protected readonly goalLow: Vec3 = [-0.1, 0.75, 0.115];
-  protected readonly goalHigh: Vec3 = [0.1, 0.8, 0.115];
+  // Meta-World's goal_space here is the hand box (hand_low, hand_high).
+  protected readonly goalLow: Vec3 = [-0.5, 0.4, 0.05];
+  protected readonly goalHigh: Vec3 = [0.5, 1, 0.5];
   private boxPos: Vec3 = [0, 0.9, 0.115];
   private button!: RAPIER_NS.RigidBody;
   private box!: ButtonBox;

@@ -22,8 +22,9 @@ export class DrawerCloseEnv extends SawyerEnv {
   readonly name = 'drawer-close';
   readonly description = 'Push an open drawer shut.';
   protected readonly handInit: Vec3 = [0, 0.6, 0.2];
-  protected readonly goalLow: Vec3 = [-0.1, 0.74, 0.09];
-  protected readonly goalHigh: Vec3 = [0.1, 0.74, 0.09];
+  // Meta-World's goal_space here is the hand box (hand_low, hand_high).
+  protected readonly goalLow: Vec3 = [-0.5, 0.4, 0.05];
+  protected readonly goalHigh: Vec3 = [0.5, 1, 0.5];
   private drawerPos: Vec3 = [0, 0.9, 0];
   private target: Vec3 = [0, 0.74, 0.09];
   private drawer!: RAPIER_NS.RigidBody;

@@ -22,8 +22,9 @@ export class DrawerOpenEnv extends SawyerEnv {
   readonly name = 'drawer-open';
   readonly description = 'Hook the handle and pull a drawer open.';
   protected readonly handInit: Vec3 = [0, 0.6, 0.2];
-  protected readonly goalLow: Vec3 = [-0.1, 0.54, 0.09];
-  protected readonly goalHigh: Vec3 = [0.1, 0.54, 0.09];
+  // Meta-World's goal_space here is the hand box (hand_low, hand_high).
+  protected readonly goalLow: Vec3 = [-0.5, 0.4, 0.05];
+  protected readonly goalHigh: Vec3 = [0.5, 1, 0.5];
   private drawerPos: Vec3 = [0, 0.9, 0];
   private target: Vec3 = [0, 0.54, 0.09];
   private drawer!: RAPIER_NS.RigidBody;

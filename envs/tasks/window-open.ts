@@ -21,8 +21,9 @@ export class WindowOpenEnv extends SawyerEnv {
   readonly name = 'window-open';
   readonly description = 'Slide a window sash open by pushing its handle.';
   protected readonly handInit: Vec3 = [0, 0.4, 0.2];
-  protected readonly goalLow: Vec3 = [0.1, 0.7, 0.16];
-  protected readonly goalHigh: Vec3 = [0.3, 0.9, 0.16];
+  // Meta-World's goal_space here is the hand box (hand_low, hand_high).
+  protected readonly goalLow: Vec3 = [-0.5, 0.4, 0.05];
+  protected readonly goalHigh: Vec3 = [0.5, 1, 0.5];
   private windowPos: Vec3 = [0, 0.8, 0.16];
   private sash!: RAPIER_NS.RigidBody;
 
