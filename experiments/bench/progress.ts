@@ -122,15 +122,17 @@ export class ProgressView {
   private lastText = '';
   private lastPrint = 0;
   private readonly eta: EtaTracker;
+  private readonly width: number;
 
   constructor(private readonly out: string, private readonly cells: Cell[], private readonly opts: { enabled: boolean; quietSeconds?: number }) {
     this.eta = new EtaTracker(out);
+    this.width = Math.max(5, ...cells.map((c) => cellLabel(c).length + 2));
     if (opts.enabled && process.stderr.isTTY) {
       this.multi = new MultiBar({
         stream: process.stderr, hideCursor: true, clearOnComplete: false, autopadding: true,
         format: '{label} {bar} {value}/{total} {info}',
       });
-      this.overall = this.multi.create(cells.length, 0, { label: 'cells', info: '' });
+      this.overall = this.multi.create(cells.length, 0, { label: 'cells'.padEnd(this.width), info: '' });
     }
   }
 
@@ -142,7 +144,7 @@ export class ProgressView {
     const counts = `done ${sum.done} | running ${sum.running.length} | failed ${sum.failed} | left ${sum.left}`;
     const head = `${counts} | ETA ${formatEta(sum.eta)}`;
     if (this.multi && this.overall) {
-      this.overall.update(sum.done + sum.failed, { label: 'cells', info: head });
+      this.overall.update(sum.done + sum.failed, { label: 'cells'.padEnd(this.width), info: head });
       const live = new Set(sum.running.map((c) => c.id));
       for (const [id, bar] of this.lines) {
         if (!live.has(id)) {
@@ -155,7 +157,7 @@ export class ProgressView {
         const info = `steps | last success ${p.lastSuccess === null ? '-' : p.lastSuccess.toFixed(2)}`;
         const bar = this.lines.get(c.id);
         if (bar) bar.update(p.step, { info });
-        else this.lines.set(c.id, this.multi.create(Number(c.trainConfig.steps), p.step, { label: `  ${cellLabel(c)}`, info }));
+        else this.lines.set(c.id, this.multi.create(Number(c.trainConfig.steps), p.step, { label: `  ${cellLabel(c)}`.padEnd(this.width), info }));
       }
     } else {
       const now = performance.now();
