@@ -64,7 +64,7 @@ describe('state entropy reward', () => {
     const rng = new Rng(7);
     const dim = 39;
     const m = 2000;
-    const centre = Array.from({ length: dim }, () => rng.uniform(-1, 1) * 0.3);
+    const centre = Array.from({ length: dim }, () => rng.range(-1, 1) * 0.3);
     const refs = new Float32Array(m * dim);
     for (let j = 0; j < m; j++) for (let c = 0; c < dim; c++) refs[j * dim + c] = centre[c] + 1e-3 * rng.normal();
     const n = 64;
