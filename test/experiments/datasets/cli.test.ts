@@ -39,7 +39,7 @@ describe('pbrl dataset / pbrl train --dataset', () => {
     execFileSync(tsx, [cli, 'dataset', 'make', '--task', 'reach', '--kind', 'sparse', '--episodes', '4', '--max-path-length', '30', '--segment-length', '10', '--segments', '20',
       '--teacher', 'stoc:beta=1', '--out', file, '--npz', join(dir, 'reach.npz'), '--no-progress'], { encoding: 'utf8' });
     expect(existsSync(join(dir, 'reach.npz'))).toBe(true);
-    expect(await pbrl(['dataset', 'info', file])).toMatch(/task reach, sparse dataset, teacher "stoc:beta=1"[\s\S]*10 labelled pairs/);
+    expect(await pbrl(['dataset', 'info', file])).toMatch(/task reach \(goal hidden, Meta-World v2\), sparse dataset, teacher "stoc:beta=1"[\s\S]*10 labelled pairs/);
 
     const out = join(dir, 'run');
     const common = ['--algo', 'bc', '--out', out, '--eval-every', '5', '--eval-episodes', '1', '--hidden', '8', '--batch-size', '2', '--no-progress'];
