@@ -54,7 +54,7 @@ export async function setupPebble(cfg: TrainConfig, agent: SAC, human?: HumanLab
   const learner = new PreferenceLearner(model, labels.source, {
     segmentLength: fb.segmentLength, queriesPerRound: fb.queriesPerRound, maxFeedback: fb.maxFeedback, strategy: fb.strategy,
     poolMultiplier: fb.poolMultiplier, epochs: fb.epochs, earlyStopAccuracy: fb.earlyStopAccuracy, datasetCapacity: fb.datasetCapacity,
-    surf: cfg.algo === 'surf' ? fb.surf : undefined,
+    surf: cfg.algo === 'surf' ? fb.surf : undefined, thresholdRule: fb.thresholdRule,
   }, rng.split('feedback'));
   const pebble = new Pebble(agent, learner, cfg.pebble, {
     seedSteps: cfg.seedSteps, maxEpisodeSteps: cfg.maxPathLength, batchSize: cfg.batchSize, seed: cfg.seed, segmentLength: fb.segmentLength,

@@ -9,6 +9,7 @@ import { Rng } from '../core/rng.js';
 import { QUERY_STRATEGIES } from './query/select.js';
 import { SURF_DEFAULTS } from './surf.js';
 import { parseTeacher } from './teachers/parse.js';
+import { THRESHOLD_RULES } from './teachers/teacher.js';
 
 const posInt = () => z.number().int().min(1);
 
@@ -64,6 +65,11 @@ export const feedbackSchema = z
       if (err) ctx.addIssue({ code: 'custom', message: err });
     }),
     surf: surfSchema.optional(),
+    /**
+     * Relative skip/equal thresholds: 'bpref-code' reproduces B-Pref's code (frac x margin in the first
+     * round, frac^2 x margin after), 'paper' the paper's frac x margin every round (reward/README.md).
+     */
+    thresholdRule: z.enum(THRESHOLD_RULES).default('bpref-code'),
   })
   .strict();
 

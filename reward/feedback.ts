@@ -13,7 +13,7 @@ import { selectQueries } from './query/select.js';
 import type { RewardModel, TrainResult } from './reward-model.js';
 import { DEFAULT_SEGMENT_LENGTH, SegmentSampler, subSegment, type SegmentPair } from './segments.js';
 import { resolveSurfConfig, trainSurf, type SurfConfig } from './surf.js';
-import { SimTeacher } from './teachers/teacher.js';
+import { fracTwiceInRound, SimTeacher, THRESHOLD_RULES, type ThresholdRule } from './teachers/teacher.js';
 import { TeacherLabelSource } from './label-source.js';
 import { segmentFromJSON, segmentToJSON, type SegmentJSON } from './segment-io.js';
 
@@ -33,6 +33,8 @@ export interface FeedbackConfig {
   datasetCapacity?: number;
   /** Turn on SURF with these settings (missing ones from SURF_DEFAULTS). */
   surf?: Partial<SurfConfig>;
+  /** How relative skip/equal thresholds follow the rounds (default 'bpref-code'; see ThresholdRule). */
+  thresholdRule?: ThresholdRule;
 }
 
 export interface RoundResult {
@@ -44,6 +46,11 @@ export interface RoundResult {
   labelledFeedback: number;
   /** Null when every query of every round so far was skipped (nothing to train on yet). */
   train: TrainResult | null;
+  /**
+   * The model's accuracy on this round's hard labels before it trained on them: held-out accuracy at
+   * no extra label cost, on segments from where the policy is now (NaN when the round had none).
+   */
+  newLabelAccuracy: number;
 }
 
 export interface RoundOptions {
@@ -84,6 +91,9 @@ export class PreferenceLearner {
     if (!Number.isInteger(maxFeedback) || maxFeedback < 0) throw new Error(`maxFeedback must be an integer >= 0, got ${maxFeedback}`);
     this.H = config.segmentLength ?? DEFAULT_SEGMENT_LENGTH;
     this.surf = config.surf ? resolveSurfConfig(config.surf) : null;
+    if (config.thresholdRule !== undefined && !THRESHOLD_RULES.includes(config.thresholdRule)) {
+      throw new Error(`thresholdRule must be one of ${THRESHOLD_RULES.join(', ')}, got "${config.thresholdRule}"`);
+    }
     this.dataset = new PreferenceDataset(config.datasetCapacity ?? 500_000);
   }
 
@@ -96,7 +106,7 @@ export class PreferenceLearner {
     const k = Math.min(this.config.queriesPerRound, this.budgetLeft);
     if (k === 0) return null;
     if (opts.returnMargin !== undefined && this.source instanceof TeacherLabelSource && this.source.teacher instanceof SimTeacher) {
-      this.source.teacher.setReturnMargin(opts.returnMargin);
+      this.source.teacher.setReturnMargin(opts.returnMargin, { fracTwice: fracTwiceInRound(this.config.thresholdRule ?? 'bpref-code', this.round) });
     }
     const rng = this.rng.split(`round${this.round}`);
     const w = this.surf?.window ?? 0;
@@ -119,10 +129,15 @@ export class PreferenceLearner {
       }
     });
     let labelled = 0;
+    const fresh: LabelledPair[] = [];
     labels.forEach((l, i) => {
       this.dataset.add(queries[i][0], queries[i][1], l.label);
-      if (l.label !== null) labelled++;
+      if (l.label !== null) {
+        labelled++;
+        if (l.label !== 0.5) fresh.push({ a: shown[i][0], b: shown[i][1], label: l.label }); // what the teacher judged
+      }
     });
+    const newLabelAccuracy = fresh.length ? this.model.evaluate(fresh).accuracy : NaN;
     this.totalFeedback += queries.length;
     this.labelledFeedback += labelled;
     if (this.surf) {
@@ -146,6 +161,7 @@ export class PreferenceLearner {
       totalFeedback: this.totalFeedback,
       labelledFeedback: this.labelledFeedback,
       train,
+      newLabelAccuracy,
     };
   }
 

@@ -92,9 +92,31 @@ export function thresholdFrom(params: Record<string, number>, given: ReadonlySet
 }
 
 /**
+ * How a relative threshold follows the feedback rounds (reward/README.md, "Skip and equal thresholds"):
+ * - 'bpref-code' (default): what B-Pref's train_PEBBLE.py does, so what its published numbers came
+ *   from: frac * margin in the first round, frac^2 * margin after it (the periodic step passes
+ *   margin * eps to a setter that multiplies by eps again).
+ * - 'paper': the B-Pref paper's definition, frac * margin in every round.
+ */
+export const THRESHOLD_RULES = ['bpref-code', 'paper'] as const;
+export type ThresholdRule = (typeof THRESHOLD_RULES)[number];
+
+/** Options of setReturnMargin. */
+export interface MarginOptions {
+  /** Multiply relative thresholds' frac in once more (B-Pref's code after its first round). */
+  fracTwice?: boolean;
+}
+
+/** Whether round `round` (0-based) of a run under `rule` applies frac twice (see ThresholdRule). */
+export function fracTwiceInRound(rule: ThresholdRule, round: number): boolean {
+  if (!THRESHOLD_RULES.includes(rule)) throw new Error(`thresholdRule must be one of ${THRESHOLD_RULES.join(', ')}, got "${rule}"`);
+  return rule === 'bpref-code' && round > 0;
+}
+
+/**
  * B-Pref's return margin for relative thresholds: mean return of recent episodes scaled to one
- * segment. We use the paper's definition (threshold = frac * margin every round), not the reference
- * code's quirk that squares frac after the first round.
+ * segment. How the threshold follows rounds is a ThresholdRule, applied by the caller through
+ * setReturnMargin's options.
  */
 export function returnMargin(recentEpisodeReturns: ArrayLike<number>, segmentLength: number, maxEpisodeSteps: number): number {
   if (recentEpisodeReturns.length === 0) throw new Error('returnMargin: recentEpisodeReturns is empty; need at least one finished episode');
@@ -108,10 +130,18 @@ export function returnMargin(recentEpisodeReturns: ArrayLike<number>, segmentLen
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+export interface SimTeacherState {
+  choice: ReturnType<Rng['getState']>;
+  mistake: ReturnType<Rng['getState']>;
+  margin: number | null;
+  fracTwice?: boolean;
+}
+
 export class SimTeacher implements Teacher {
   readonly spec: string;
   readonly config: Readonly<SimTeacherConfig>;
   private margin: number | null = null;
+  private fracTwice = false;
   private choiceRng: Rng;
   private mistakeRng: Rng;
 
@@ -125,20 +155,23 @@ export class SimTeacher implements Teacher {
   }
 
   /** Random-stream positions and margin, for checkpoints (a resumed run labels exactly as before). */
-  getState(): { choice: ReturnType<Rng['getState']>; mistake: ReturnType<Rng['getState']>; margin: number | null } {
-    return { choice: this.choiceRng.getState(), mistake: this.mistakeRng.getState(), margin: this.margin };
+  getState(): SimTeacherState {
+    return { choice: this.choiceRng.getState(), mistake: this.mistakeRng.getState(), margin: this.margin, fracTwice: this.fracTwice };
   }
 
-  setState(s: { choice: ReturnType<Rng['getState']>; mistake: ReturnType<Rng['getState']>; margin: number | null }): void {
+  setState(s: SimTeacherState): void {
     this.choiceRng = Rng.fromState(s.choice);
     this.mistakeRng = Rng.fromState(s.mistake);
     this.margin = s.margin;
+    // Checkpoints from before the option applied frac once.
+    this.fracTwice = s.fracTwice ?? false;
   }
 
-  /** Sets the margin that relative skip/equal thresholds multiply (see returnMargin). */
-  setReturnMargin(margin: number): void {
+  /** Sets the margin that relative skip/equal thresholds multiply (see returnMargin and ThresholdRule). */
+  setReturnMargin(margin: number, opts: MarginOptions = {}): void {
     if (!Number.isFinite(margin) || margin < 0) throw new Error(`return margin must be a finite number >= 0, got ${margin}`);
     this.margin = margin;
+    this.fracTwice = opts.fracTwice ?? false;
   }
 
   /** The current absolute value of a threshold. */
@@ -147,7 +180,7 @@ export class SimTeacher implements Teacher {
     if (this.margin === null) {
       throw new Error(`teacher "${this.spec}": the ${which} threshold is relative (frac=${t.frac}); call setReturnMargin(returnMargin(...)) first or give thresh=<absolute>`);
     }
-    return t.frac * this.margin;
+    return (this.fracTwice ? t.frac * t.frac : t.frac) * this.margin;
   }
 
   /** What the teacher compares for one segment (before beta). */

@@ -39,6 +39,30 @@ describe('feedback rounds', () => {
     model.dispose();
   });
 
+  it("reports the model's accuracy on each round's new labels before it trains on them", async () => {
+    const trajs = randomWalks(20, 60, 21);
+    const model = new RewardModel({ ...small, seed: 22 });
+    const learner = new PreferenceLearner(model, new TeacherLabelSource(oracleTeacher()), {
+      segmentLength: 10, queriesPerRound: 40, maxFeedback: 120, strategy: 'uniform', epochs: 10,
+    }, new Rng(23));
+    await learner.feedbackRound(trajs);
+    for (let r = 0; r < 2; r++) {
+      // The model as it is before the round, and the pairs the round adds.
+      const before = RewardModel.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+      const n0 = learner.dataset.size;
+      const res = (await learner.feedbackRound(trajs))!;
+      const fresh = learner.dataset.pairs.slice(n0);
+      expect(fresh.length).toBe(40);
+      // Ensemble-mean return from per-step predictions (independent of the model's pair evaluation).
+      const ret = (seg: (typeof fresh)[number]['a']) => before.predictReward(seg.obs.subarray(0, seg.length * seg.obsDim), seg.actions, seg.length).reduce((a, b) => a + b, 0);
+      let right = 0;
+      for (const p of fresh) if ((ret(p.a) > ret(p.b)) === (p.label === 1)) right++;
+      expect(res.newLabelAccuracy).toBeCloseTo(right / fresh.length, 12);
+      before.dispose();
+    }
+    model.dispose();
+  });
+
   it('counts skipped queries toward the budget, not the labelled set (B-Pref accounting)', async () => {
     const trajs = randomWalks(10, 40, 6);
     const model = new RewardModel({ ...small, seed: 7 });
