@@ -26,7 +26,7 @@ const quick: SuiteSpec = {
   name: 'quick',
   description:
     'Smoke-scale benchmark: SAC (true reward) vs PEBBLE with an oracle and with a noisy (stoc, beta=1) teacher on reach with the goal visible, ' +
-    '3 seeds, 8k env steps of 200-step episodes, 2x128 nets, 400 labels. Shows the pipeline and a first ordering, not paper numbers.',
+    '3 seeds, 8k env steps of 200-step episodes, 2x128 nets, a 400-query budget at 40 per round every 1000 steps (280 asked by 8k). Shows the pipeline and a first ordering, not paper numbers.',
   smokeScale: true,
   axes: { algo: ['sac', 'pebble'], task: ['reach'], seed: [0, 1, 2], teacher: ['oracle', 'stoc'], feedback: [{ maxFeedback: 400, queriesPerRound: 40 }] },
   steps: 8000,

@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/serialize.js';
 import { PROJECT_ROOT } from '../versions.js';
@@ -124,7 +124,7 @@ export function runPbrl(args: string[], cwd: string, log: string, opts: RunOptio
     const child = spawn(process.execPath, [CHILD, ...args], { cwd, env: childEnv(), stdio: ['ignore', fd, fd], detached: true });
     closeSync(fd);
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 1 : 1)));
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
     opts.onChild?.(child);
   });
 }
@@ -186,7 +186,7 @@ export async function runCell(out: string, cell: Cell, opts: RunOptions = {}): P
     status.interrupted = true;
   } else {
     status.state = 'failed';
-    status.error = `pbrl train exited with code ${code}:\n${tail(log)}`;
+    status.error = `pbrl train exited with code ${code}${code > 128 ? ' (killed by a signal)' : ''}:\n${tail(log)}`;
   }
   writeStatus(dir, status);
   return status;
