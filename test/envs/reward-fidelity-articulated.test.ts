@@ -81,10 +81,11 @@ describe('object pose conventions in obs[7:11]', () => {
       const { obs } = env.reset({ seed: 3 });
       expectClose(quatOf(obs), q, 1e-5, `${task} reset quaternion`);
       env.close();
-      // The order is what is checked (a wrong order is off by ~0.7); under the hand's 400 N push a
-      // button's joint lets it tilt by up to ~1 degree (compat build; ~0.1 on simd).
+      // Buttons and drawer only slide (rotations locked, as Meta-World's slide joints allow none);
+      // the pushed plate's chained joints yield by ~0.1 degree (a departure, bounded here).
+      const tol = task === 'plate-slide' ? 5e-3 : 1e-4;
       runExpert(task, 3, 80, (_e, o, t) => {
-        if (t % 20 === 0) expectClose(quatOf(o), q, 0.02, `${task} quaternion at step ${t}`);
+        if (t % 20 === 0) expectClose(quatOf(o), q, tol, `${task} quaternion at step ${t}`);
       });
     });
   }
