@@ -4,10 +4,14 @@
  *   1. seedSteps of uniform-random actions (no updates);
  *   2. unsupSteps of SAC on the k-NN state-entropy reward (unsupervised pre-training);
  *   3. then the first feedback round (uniform queries), relabel the whole buffer with r_hat, re-initialise
- *      the critic (keep the actor), and resetUpdates SAC steps on the relabelled buffer;
+ *      the critic (keep the actor), and resetUpdates SAC steps on the relabelled buffer — the relabel and
+ *      the reset always, as B-Pref does, even when the round produced no label (all skipped) or the
+ *      budget is 0 (then r_hat is the untrained model's, as in B-Pref);
  *   4. every numInteract steps a feedback round (budget permitting), each followed by a relabel.
- * New transitions are stored with r_hat once the reward model exists; before that with the env's reward
- * (unused: pre-training overwrites batch rewards with the intrinsic one).
+ * New transitions are stored with r_hat once pre-training has ended; before that with the env's reward
+ * (unused: pre-training overwrites batch rewards with the intrinsic one). B-Pref stores the untrained
+ * model's r_hat there; nothing reads it.
+ * Each round logs label-free diagnostics of r_hat against the true reward (pebble-diagnostics.ts).
  * SURF is the same loop with `feedback.surf` set (semi-supervised rounds with temporal cropping).
  */
 import { z } from 'zod';
@@ -19,6 +23,7 @@ import { base64ToF32, f32ToBase64 } from '../core/serialize.js';
 import type { Batch, ReplayBuffer } from './replay-buffer.js';
 import type { SAC } from './sac.js';
 import { StateEntropyReward } from './state-entropy.js';
+import { rewardDiagnostics } from './pebble-diagnostics.js';
 
 export const PebbleConfigSchema = z
   .object({
@@ -34,6 +39,12 @@ export const PebbleConfigSchema = z
     recentEpisodes: z.number().int().positive().default(100),
     /** Max observations the state-entropy estimate compares against (most recent; 0 = all). */
     entropyMaxRefs: z.number().int().nonnegative().default(0),
+    /** Diagnostics per round: buffer transitions for the Spearman correlation (even-stride subsample). */
+    diagTransitions: z.number().int().positive().default(20_000),
+    /** Diagnostics per round: the most recent transitions that count as on-policy. */
+    diagRecentSteps: z.number().int().positive().default(2000),
+    /** Diagnostics per round: random segment pairs from the recent episodes for the ordering accuracy (0: off). */
+    diagPairs: z.number().int().nonnegative().default(500),
   })
   .strict();
 
@@ -85,6 +96,7 @@ export class Pebble {
   lastRound: RoundResult | null = null;
 
   private resetRng: Rng;
+  private readonly diagRng: Rng;
   readonly seedSteps: number;
   readonly maxEpisodeSteps: number;
   readonly segmentLength: number;
@@ -101,6 +113,8 @@ export class Pebble {
     this.batchSize = run.batchSize;
     this.segmentLength = run.segmentLength ?? 50;
     this.resetRng = new Rng(run.seed).split('pebble-reset-updates');
+    // Split per round, so diagnostics draw nothing from the streams training uses and need no checkpoint.
+    this.diagRng = new Rng(run.seed).split('pebble-diagnostics');
     const r = PebbleConfigSchema.safeParse(config);
     if (!r.success) throw new Error(`invalid PEBBLE config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     this.config = r.data;
@@ -155,30 +169,42 @@ export class Pebble {
         batch.rewards.set(this.entropy.rewards(batch.obs, batch.size, refs, m, this.obsDim));
       },
       afterStep: async ({ step, buffer }) => {
-        if (step < this.nextFeedback || this.learner.budgetLeft === 0) return;
+        if (step < this.nextFeedback) return;
         const first = !this.rewardReady;
+        // After pre-training, rounds stop once the budget is spent; its end always happens (B-Pref).
+        if (!first && this.learner.budgetLeft === 0) return;
         this.nextFeedback = step + this.config.numInteract;
         const returns = this.episodes.slice(-10).map((e) => sum(e.traj.rewards));
-        const round = await this.learner.feedbackRound(this.episodes.map((e) => e.traj), {
-          trajectoryIds: this.episodes.map((e) => e.id),
-          returnMargin: returns.length ? returnMargin(returns, this.segmentLength, this.maxEpisodeSteps) : undefined,
-        });
-        if (!round) return;
-        this.lastRound = round;
+        const round = this.learner.budgetLeft > 0
+          ? await this.learner.feedbackRound(this.episodes.map((e) => e.traj), {
+            trajectoryIds: this.episodes.map((e) => e.id),
+            returnMargin: returns.length ? returnMargin(returns, this.segmentLength, this.maxEpisodeSteps) : undefined,
+          })
+          : null;
         const v = buffer.view();
         this.learner.relabel(v.obs, v.actions, v.size, v.rewards);
-        this.rewardReady = round.train !== null;
-        const metrics: Record<string, number> = {
-          feedback_round: round.round, feedback_total: round.totalFeedback, feedback_labelled: round.labelledFeedback,
-          feedback_skipped: round.skipped,
-        };
-        if (round.train) {
-          metrics.reward_train_accuracy = round.train.trainAccuracy;
-          metrics.reward_train_loss = round.train.loss;
+        this.rewardReady = true;
+        const metrics: Record<string, number> = {};
+        if (round) {
+          this.lastRound = round;
+          Object.assign(metrics, {
+            feedback_round: round.round, feedback_total: round.totalFeedback, feedback_labelled: round.labelledFeedback,
+            feedback_skipped: round.skipped,
+          });
+          if (round.train) {
+            metrics.reward_train_accuracy = round.train.trainAccuracy;
+            metrics.reward_train_loss = round.train.loss;
+          }
+          if (Number.isFinite(round.newLabelAccuracy)) metrics.reward_new_label_accuracy = round.newLabelAccuracy;
         }
-        // Correlation of r_hat with the true reward over the buffer: a label-free check of the model.
-        metrics.reward_true_corr = pearson(v.rewards, v.trueRewards);
-        if (first && this.rewardReady) {
+        Object.assign(metrics, rewardDiagnostics(
+          v.rewards, v.trueRewards, this.episodes.map((e) => e.traj),
+          (o, a, n) => this.learner.relabel(o, a, n),
+          { maxTransitions: this.config.diagTransitions, recentSteps: this.config.diagRecentSteps, pairs: this.config.diagPairs, segmentLength: this.segmentLength },
+          this.diagRng.split(step),
+        ));
+        if (first) {
+          // B-Pref resets the critic after the unsupervised phase whether or not the round produced labels.
           this.agent.resetCritic();
           const batch = allocLike(buffer, this.batchSize);
           for (let i = 0; i < this.config.resetUpdates; i++) this.agent.update(buffer.sample(this.resetRng, batch), i);
@@ -198,28 +224,6 @@ function sum(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
-}
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  if (n < 2) return NaN;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb || 1);
 }
 
 function allocLike(buffer: ReplayBuffer, size: number): Batch {

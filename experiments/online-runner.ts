@@ -300,6 +300,14 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
         obs = r.obs;
         state.step += N;
         if (!overlap) runUpdates(N);
+        // Meta-World episodes end by the time limit, so all N envs end on the same step.
+        const ending = r.ended || state.step >= cfg.steps;
+        // The finished episode reaches onEpisodeEnd before afterStep, so a feedback round on this step
+        // queries it and counts its return in the skip/equal margin, as B-Pref's train_PEBBLE.py does.
+        if (ending) {
+          if (recorder && hooks.onEpisodeEnd) hooks.onEpisodeEnd(recorder.finish(), state.episode);
+          if (eps && hooks.onEpisodeEnd) eps.forEach((e, i) => hooks.onEpisodeEnd!(e.finish(cfg.task, epSeed + i, obsDim, actDim), state.episode * N + i));
+        }
         const extra = hooks.afterStep ? await hooks.afterStep({ step: state.step, buffer }) : undefined;
         if (extra) run.appendMetrics({ step: state.step, ...extra });
 
@@ -328,14 +336,11 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
             succ: state.lastEval ? state.lastEval.successRate.toFixed(2) : '-',
           });
         }
-        // Meta-World episodes end by the time limit, so all N envs end on the same step.
-        if (r.ended || state.step >= cfg.steps) break;
+        if (ending) break;
       }
       for (let i = 0; i < N; i++) {
         run.appendMetrics({ step: state.step, episode: state.episode * N + i, train_return: epReturn[i], train_success: epSuccess[i] });
       }
-      if (recorder && hooks.onEpisodeEnd) hooks.onEpisodeEnd(recorder.finish(), state.episode);
-      if (eps && hooks.onEpisodeEnd) eps.forEach((e, i) => hooks.onEpisodeEnd!(e.finish(cfg.task, epSeed + i, obsDim, actDim), state.episode * N + i));
       state.episode++;
       // The loop above never waits on I/O, so signal handlers (Ctrl-C) only run if we yield here.
       await new Promise((r) => setImmediate(r));

@@ -33,7 +33,7 @@ describe('PEBBLE schedule', () => {
     const setup = await setupPebble(cfg, agent);
     const { hooks, pebble } = setup;
     // Watch the hooks while the runner uses them.
-    const seen = { intrinsicBatches: 0, envRewardBatches: 0, criticBefore: [] as Float32Array[], actorBefore: [] as Float32Array[] };
+    const seen = { intrinsicBatches: 0, envRewardBatches: 0, criticBefore: [] as Float32Array[], actorBefore: [] as Float32Array[], episodesEnded: 0 };
     let bufferRef: import('../../agents/replay-buffer.js').ReplayBuffer | null = null;
     const wrapped = {
       ...hooks,
@@ -49,8 +49,16 @@ describe('PEBBLE schedule', () => {
           seen.envRewardBatches++;
         }
       },
+      onEpisodeEnd: (traj: import('../../core/types.js').Trajectory, episode: number) => {
+        seen.episodesEnded++;
+        hooks.onEpisodeEnd!(traj, episode);
+      },
       afterStep: async (ctx: { step: number; buffer: import('../../agents/replay-buffer.js').ReplayBuffer }) => {
         bufferRef = ctx.buffer;
+        if (ctx.step % cfg.maxPathLength === 0) {
+          // The episode that ended on this step reached the pool first (B-Pref queries it at a feedback step).
+          expect(seen.episodesEnded).toBe(ctx.step / cfg.maxPathLength);
+        }
         if (ctx.step === pebble.firstFeedbackStep) {
           seen.criticBefore = agent.critic.getWeights();
           seen.actorBefore = agent.actor.getWeights();
@@ -76,6 +84,13 @@ describe('PEBBLE schedule', () => {
     const rounds = run.readMetrics().filter((r) => 'feedback_round' in r);
     // Rounds at 300 (first), 450, 600; the third is clipped to the 10 queries left of the 50 budget.
     expect(rounds.map((r) => [r.step, r.feedback_total])).toEqual([[300, 20], [450, 40], [600, 50]]);
+    // Diagnostics beside Pearson, every round.
+    for (const r of rounds) {
+      for (const k of ['reward_true_corr', 'reward_true_spearman', 'reward_true_spearman_recent', 'reward_true_corr_recent', 'reward_recent_pair_accuracy', 'reward_new_label_accuracy']) {
+        expect(r[k], `${k} at step ${r.step}`).toBeTypeOf('number');
+        expect(Math.abs(r[k] as number)).toBeLessThanOrEqual(1);
+      }
+    }
     // Every stored training reward is the reward model's ensemble mean.
     const v = bufferRef!.view();
     const expected = setup.model.predictReward(v.obs, v.actions, v.size);
@@ -83,6 +98,55 @@ describe('PEBBLE schedule', () => {
     agent.dispose();
     await setup.dispose();
   }, 180_000);
+});
+
+describe('PEBBLE end of pre-training (B-Pref: unconditional)', () => {
+  for (const [what, feedback] of [
+    ['a round whose queries are all skipped', { teacher: 'skip:thresh=1000000', maxFeedback: 40 }],
+    ['no label budget at all', { maxFeedback: 0 }],
+  ] as const) {
+    it(`relabels the buffer with r_hat and re-initialises the critic after ${what}`, async () => {
+      const cfg = parseTrainConfig({
+        algo: 'pebble', task: 'reach', steps: 260, seed: 3, seedSteps: 100, batchSize: 16, maxPathLength: 50,
+        evalEvery: 260, evalEpisodes: 1, checkpointEvery: 10_000, sac: { hiddenDims: [16] },
+        pebble: { unsupSteps: 100, numInteract: 100, resetUpdates: 2 },
+        reward: { model: { hiddenDims: [16] }, feedback: { segmentLength: 25, queriesPerRound: 20, epochs: 2, ...feedback } },
+      });
+      const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+      const setup = await setupPebble(cfg, agent);
+      const { hooks, pebble } = setup;
+      let criticChange = 0;
+      let bufferRef: import('../../agents/replay-buffer.js').ReplayBuffer | null = null;
+      const run = new RunDir(mkdtempSync(join(tmpdir(), 'pebble-reset-')));
+      await runOnline(agent, {
+        task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+        batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+      }, run, false, {
+        ...hooks,
+        afterStep: async (ctx) => {
+          bufferRef = ctx.buffer;
+          const before = ctx.step === pebble.firstFeedbackStep ? agent.critic.getWeights()[0] : null;
+          const m = await hooks.afterStep!(ctx);
+          if (before) {
+            const after = agent.critic.getWeights()[0];
+            criticChange = Math.max(...after.map((v, i) => Math.abs(v - before[i])));
+          }
+          return m;
+        },
+      });
+      // A fresh orthogonal init moves first-layer weights by O(0.1); 2 Adam steps at 3e-4 move them by < 1e-3.
+      expect(criticChange).toBeGreaterThan(0.05);
+      const v = bufferRef!.view();
+      const expected = setup.model.predictReward(v.obs, v.actions, v.size);
+      for (let i = 0; i < v.size; i += 13) expect(v.rewards[i]).toBeCloseTo(expected[i], 4);
+      // Transitions after pre-training carry r_hat, never the true reward.
+      expect(v.rewards[v.size - 1]).not.toBeCloseTo(v.trueRewards[v.size - 1], 3);
+      const rounds = run.readMetrics().filter((r) => 'feedback_round' in r);
+      expect(rounds.map((r) => r.feedback_labelled)).toEqual(feedback.maxFeedback ? [0] : []);
+      agent.dispose();
+      await setup.dispose();
+    }, 120_000);
+  }
 });
 
 describe('PEBBLE learning', () => {
