@@ -25,6 +25,9 @@ import type { SAC } from './sac.js';
 import { StateEntropyReward } from './state-entropy.js';
 import { rewardDiagnostics } from './pebble-diagnostics.js';
 
+/** PEBBLE's uniform-random warm-up steps (B-Pref config/train_PEBBLE.yaml num_seed_steps). */
+export const PEBBLE_SEED_STEPS = 1000;
+
 export const PebbleConfigSchema = z
   .object({
     /** Unsupervised pre-training steps after the seed steps (Meta-World scripts: 9000). */

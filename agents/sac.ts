@@ -15,6 +15,12 @@ import { Adam, adam, optimizerStep } from '../core/nn/optim.js';
 import type { Agent, AgentState } from './agent.js';
 import type { Batch } from './replay-buffer.js';
 
+/**
+ * Uniform-random warm-up steps before SAC's first update when it trains on the true reward: B-Pref's
+ * SAC baseline (config/train.yaml num_seed_steps). PEBBLE warms up on 1,000 (PEBBLE_SEED_STEPS).
+ */
+export const SAC_SEED_STEPS = 5000;
+
 export const SacConfigSchema = z
   .object({
     hiddenDims: z.array(z.number().int().positive()).min(1).default([256, 256, 256]),

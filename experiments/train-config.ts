@@ -4,8 +4,8 @@
  * object to config.json, so a run can be reproduced from that file alone (`--config`).
  */
 import { z } from 'zod';
-import { SacConfigSchema } from '../agents/sac.js';
-import { PebbleConfigSchema } from '../agents/pebble.js';
+import { SAC_SEED_STEPS, SacConfigSchema } from '../agents/sac.js';
+import { PEBBLE_SEED_STEPS, PebbleConfigSchema } from '../agents/pebble.js';
 import { rewardConfigSchema } from '../reward/config.js';
 import { taskNames } from '../envs/registry.js';
 import { DEFAULT_ENV_VERSION, ENV_VERSIONS } from '../envs/sawyer-env.js';
@@ -23,7 +23,8 @@ export const TrainConfigSchema = z
     seed: z.number().int().nonnegative().default(0),
     evalEvery: z.number().int().positive().default(10_000),
     evalEpisodes: z.number().int().positive().default(10),
-    seedSteps: z.number().int().nonnegative().default(1000),
+    /** Random warm-up steps. parseTrainConfig fills a missing one per algo (sac 5000, pebble/surf 1000, as B-Pref). */
+    seedSteps: z.number().int().nonnegative().default(PEBBLE_SEED_STEPS),
     batchSize: z.number().int().positive().default(512),
     bufferCapacity: z.number().int().positive().default(1_000_000),
     checkpointEvery: z.number().int().positive().default(10_000),
@@ -64,7 +65,7 @@ export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 /** Validate, naming every bad field and what it accepts. */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const r = TrainConfigSchema.safeParse(raw);
+  const r = TrainConfigSchema.safeParse(withAlgoSeedSteps(raw));
   if (!r.success) {
     throw new Error(`invalid training config:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
   }
@@ -81,4 +82,13 @@ export function parseSavedTrainConfig(raw: unknown): TrainConfig {
     return parseTrainConfig({ ...(raw as Record<string, unknown>), goalObservable: true });
   }
   return parseTrainConfig(raw);
+}
+
+/** B-Pref's SAC baseline warms up on 5,000 random steps, PEBBLE on 1,000: a missing seedSteps follows the algo. */
+function withAlgoSeedSteps(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const o = raw as Record<string, unknown>;
+  if (o.seedSteps !== undefined) return raw;
+  const algo = o.algo ?? 'sac';
+  return algo === 'sac' ? { ...o, seedSteps: SAC_SEED_STEPS } : raw;
 }
