@@ -108,7 +108,8 @@ const offlineCpl: SuiteSpec = {
   steps: 500_000,
   evalEvery: 5000,
   evalEpisodes: 25,
-  datasets: { common: { episodes: 2500, segmentLength: 64 }, dense: { segments: 2500, pairsPerSegment: 32 }, sparse: { segments: 20_000 } },
+  // Goal hidden, as in Meta-World's raw tasks (CPL's own choice is not in reference/ and was not checked).
+  datasets: { common: { episodes: 2500, segmentLength: 64, goalObservable: false }, dense: { segments: 2500, pairsPerSegment: 32 }, sparse: { segments: 20_000 } },
 };
 
 /**
@@ -134,7 +135,7 @@ const offlineCplReduced: SuiteSpec = {
     iql: { batchPairs: 8, agent: { lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: REDUCED_STEPS / 10, actorCosineSteps: REDUCED_STEPS } },
     ipl: { batchPairs: 8, agent: { lr: 1e-3 } },
   },
-  datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64 }, dense: { segments: 300, pairsPerSegment: 16 }, sparse: { segments: 1200 } },
+  datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64, goalObservable: false }, dense: { segments: 300, pairsPerSegment: 16 }, sparse: { segments: 1200 } },
 };
 
 export const BUILTIN_SUITES: Readonly<Record<string, SuiteSpec>> = {

@@ -174,6 +174,12 @@ export class ProgressView {
     return sum;
   }
 
+  /** A message that does not tear the bars apart. */
+  log(msg: string): void {
+    if (this.multi) this.multi.log(`${msg}\n`);
+    else console.error(msg);
+  }
+
   stop(): void {
     this.multi?.stop();
     this.multi = null;

@@ -36,11 +36,12 @@ async function pool<T>(items: T[], jobs: number, stop: () => boolean, run: (item
 export async function runLocal(out: string, plan: Plan, opts: LocalOptions): Promise<ExecResult> {
   const cells = opts.cells ?? plan.cells;
   const children = new Set<ChildProcess>();
+  const view = new ProgressView(out, cells, { enabled: opts.progress });
   let stopping = false;
   const onSignal = () => {
     if (stopping) return;
     stopping = true;
-    if (opts.progress) console.error('\n[bench] stopping: cells save a checkpoint at their next episode end; `bench run` again resumes them');
+    if (opts.progress) view.log('[bench] stopping: cells save a checkpoint at their next episode end; `bench run` again resumes them');
     for (const c of children) c.kill('SIGINT');
   };
   process.on('SIGINT', onSignal);
@@ -51,7 +52,6 @@ export async function runLocal(out: string, plan: Plan, opts: LocalOptions): Pro
     if (stopping) c.kill('SIGINT');
   } };
 
-  const view = new ProgressView(out, cells, { enabled: opts.progress });
   const timer = setInterval(() => view.refresh(), opts.refreshMs ?? 1000);
   let done = 0;
   let failed = 0;
@@ -59,7 +59,7 @@ export async function runLocal(out: string, plan: Plan, opts: LocalOptions): Pro
     const needed = new Set(cells.map((c) => c.dataset?.id).filter((x): x is string => Boolean(x)));
     const dsFailed = new Map<string, string>();
     await pool(plan.datasets.filter((d) => needed.has(d.id)), opts.jobs, () => stopping, async (ds) => {
-      if (opts.progress) console.error(`[bench] dataset ${ds.id}`);
+      if (opts.progress) view.log(`[bench] dataset ${ds.id}`);
       const r = await runDataset(out, ds, track);
       if (!r.ok && !stopping) dsFailed.set(ds.id, r.error ?? 'failed');
     });
@@ -71,7 +71,7 @@ export async function runLocal(out: string, plan: Plan, opts: LocalOptions): Pro
       if (s?.state === 'done') done++;
       else if (!s || s.state === 'failed') {
         failed++;
-        if (opts.progress) console.error(`[bench] cell ${cell.id} failed; see ${out}/cells/${cell.id}/log.txt`);
+        if (opts.progress) view.log(`[bench] cell ${cell.id} failed; see ${out}/cells/${cell.id}/log.txt`);
       }
     });
   } finally {
