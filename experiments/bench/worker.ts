@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import { runCell, runDataset } from './cell.js';
-import { connectionFor, DEFAULT_QUEUE, type JobData } from './executors/queue.js';
+import { connectionFor, DEFAULT_QUEUE, ready, type JobData } from './executors/queue.js';
 
 export interface WorkerOptions {
   url: string;
@@ -72,7 +72,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   });
   worker.on('error', (e) => log(`error: ${e.message}`));
   worker.on('stalled', (id) => log(`job ${id} stalled (its worker died); taking it over`));
-  await worker.waitUntilReady();
+  try {
+    await ready(worker, opts.url);
+  } catch (e) {
+    await worker.close(true).catch(() => {});
+    throw e;
+  }
   log(`waiting for jobs on ${opts.queueName ?? DEFAULT_QUEUE} (concurrency ${opts.concurrency})`);
   return {
     name,

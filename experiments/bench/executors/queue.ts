@@ -31,6 +31,19 @@ export function connectionFor(url: string): ConnectionOptions {
   return { url, maxRetriesPerRequest: null };
 }
 
+/** Waits for the Redis connection; a URL nobody answers is an error, not a silent wait forever. */
+export async function ready(what: { waitUntilReady(): Promise<unknown> }, url: string, ms = 15_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${url} (no answer in ${ms / 1000} s); is redis-server running and reachable from here?`)), ms);
+  });
+  try {
+    await Promise.race([what.waitUntilReady(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function jobId(type: 'cell' | 'dataset', out: string, id: string): string {
   return `${type}-${hashOf(resolve(out), 8)}-${id}`;
 }
@@ -84,6 +97,8 @@ export async function runQueue(outArg: string, plan: Plan, opts: QueueOptions): 
   const out = resolve(outArg);
   const cells = opts.cells ?? plan.cells;
   const queue = new Queue(opts.queueName ?? DEFAULT_QUEUE, { connection: connectionFor(opts.url) });
+  // Connection errors repeat while ioredis retries; `ready` reports an unreachable server once.
+  queue.on('error', () => {});
   let stopping = false;
   const onSignal = () => {
     stopping = true;
@@ -96,7 +111,7 @@ export async function runQueue(outArg: string, plan: Plan, opts: QueueOptions): 
   let done = 0;
   let failed = 0;
   try {
-    await queue.waitUntilReady();
+    await ready(queue, opts.url);
     const needed = new Set(cells.map((c) => c.dataset?.id).filter((x): x is string => Boolean(x)));
     const dsFailed = new Map<string, string>();
     const dsJobs = plan.datasets.filter((d) => needed.has(d.id));
