@@ -31,6 +31,8 @@ export interface CellStatus {
   attempts: number;
   /** Stopped by Ctrl-C or a closing worker: `bench run` resumes it from its checkpoint. */
   interrupted?: boolean;
+  /** Start of the current (or last) attempt; wallSeconds covers the attempts before it while it runs. */
+  attemptStartedAt?: string;
 }
 
 export const cellDir = (out: string, id: string) => join(out, 'cells', id);
@@ -148,7 +150,7 @@ export async function runCell(out: string, cell: Cell, opts: RunOptions = {}): P
   const startedAt = new Date().toISOString();
   const status: CellStatus = {
     state: 'running', wallSeconds: prev?.wallSeconds ?? 0, envSteps: ck ?? 0, startedAt: prev?.startedAt ?? startedAt, finishedAt: null,
-    attempts, ...(opts.worker ? { worker: opts.worker } : {}),
+    attempts, attemptStartedAt: startedAt, ...(opts.worker ? { worker: opts.worker } : {}),
   };
   writeStatus(dir, status);
   appendFileSync(log, `=== attempt ${attempts}${resume ? ` (resume from step ${ck})` : ''}${opts.worker ? ` on ${opts.worker}` : ''} at ${startedAt}\n`);

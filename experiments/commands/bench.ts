@@ -154,7 +154,8 @@ export function register(program: Command): void {
         const p = cellProgress(cellDir(dir, c.id));
         const state = !s ? 'left' : s.state === 'running' && s.interrupted ? 'interrupted' : s.state;
         return { id: c.id, label: cellLabel(c), state, steps: Number(c.trainConfig.steps), step: s?.state === 'done' ? s.envSteps : p.step,
-          lastSuccess: p.lastSuccess, wallSeconds: s?.wallSeconds ?? 0, attempts: s?.attempts ?? 0, worker: s?.worker, error: s?.error };
+          lastSuccess: p.lastSuccess,
+          wallSeconds: (s?.wallSeconds ?? 0) + (state === 'running' && s?.attemptStartedAt ? (Date.now() - Date.parse(s.attemptStartedAt)) / 1000 : 0), attempts: s?.attempts ?? 0, worker: s?.worker, error: s?.error };
       });
       const count = (st: string) => rows.filter((r) => r.state === st).length;
       // ETA from the speed of finished cells, spread over as many cells as are running now.
