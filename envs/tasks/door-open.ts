@@ -16,6 +16,7 @@ import { add, distXY, norm, rotate, slice3, sub, type Quat, type Vec3 } from '..
 import { action, move, parseObs } from '../policies/policy.js';
 import { rapier } from '../physics.js';
 import { quatMul } from '../fixtures/quat.js';
+import { scipySign } from './scipy-quat.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
 const OBJ_LOW: Vec3 = [0, 0.85, 0.15];
@@ -93,8 +94,10 @@ export class DoorOpenEnv extends SawyerEnv {
     const q = this.doorQuat();
     const h = add([t.x, t.y, t.z], rotate(q, HANDLE_SITE));
     // Meta-World: Rotation.from_matrix(geom_xmat('handle')).as_quat(), i.e. the handle geom's frame
-    // (the door frame turned by the geom's euler (1.57, 0, 0)) in scipy's x-first order.
-    obs.set([...h, ...quatMul(q, HANDLE_GEOM_TURN)], 4);
+    // (the door frame turned by the geom's euler (1.57, 0, 0)) in scipy's x-first order and sign.
+    const g = quatMul(q, HANDLE_GEOM_TURN);
+    const sign = scipySign(g[0], g[1], g[2], g[3]);
+    obs.set([...h, sign * g[0], sign * g[1], sign * g[2], sign * g[3]], 4);
   }
 
   protected extraRewardInputs(): Record<string, number | number[]> {

@@ -7,7 +7,8 @@
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
-import { SawyerEnv, makeInfo, writeBodyPose, type Evaluation } from '../sawyer-env.js';
+import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
+import { writeScipyPose } from './scipy-quat.js';
 import { sampleIn } from '../objects.js';
 import { hamacherProduct, tolerance } from '../reward-utils.js';
 import { add, dist, distXY, slice3, type Quat, type Vec3 } from '../vec.js';
@@ -71,7 +72,8 @@ export class PlateSlideEnv extends SawyerEnv {
   }
 
   protected writeObjects(obs: Float32Array): void {
-    writeBodyPose(obs, 4, this.plate);
+    // Meta-World: the puck geom's position and Rotation.from_matrix(...).as_quat() (x first, scipy's sign).
+    writeScipyPose(obs, 4, this.plate);
   }
 
   goal(): Vec3 {

@@ -38,10 +38,38 @@ function mulWxyz(p: Q, q: Q): Q {
   ];
 }
 
-/** scipy's as_quat order, [x, y, z, w], with w >= 0 as scipy returns it (q and -q are one rotation). */
+/**
+ * What Meta-World reads for a geom with rotation q: Rotation.from_matrix(R(q)).as_quat(), x first.
+ * scipy's matrix-to-quaternion branch is picked by the largest of (m00, m11, m22, trace), and that
+ * branch's component comes out positive (q and -q are one rotation; the sign is scipy's choice).
+ */
 function toScipy(q: Q): Q {
-  const s = q[0] < 0 ? -1 : 1;
-  return [s * q[1], s * q[2], s * q[3], s * q[0]];
+  const [w, x, y, z] = q;
+  const m = [
+    [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+    [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+    [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+  ];
+  const decision = [m[0][0], m[1][1], m[2][2], m[0][0] + m[1][1] + m[2][2]];
+  let c = 0;
+  for (let i = 1; i < 4; i++) if (decision[i] > decision[c]) c = i;
+  const out = [0, 0, 0, 0];
+  if (c === 3) {
+    out[0] = m[2][1] - m[1][2];
+    out[1] = m[0][2] - m[2][0];
+    out[2] = m[1][0] - m[0][1];
+    out[3] = 1 + decision[3];
+  } else {
+    const i = c;
+    const j = (i + 1) % 3;
+    const k = (j + 1) % 3;
+    out[i] = 1 - decision[3] + 2 * m[i][i];
+    out[j] = m[j][i] + m[i][j];
+    out[k] = m[k][i] + m[i][k];
+    out[3] = m[k][j] - m[j][k];
+  }
+  const n = Math.hypot(out[0], out[1], out[2], out[3]);
+  return [out[0] / n, out[1] / n, out[2] / n, out[3] / n];
 }
 
 const quatOf = (obs: Float32Array): number[] => Array.from(obs.slice(7, 11));
@@ -90,7 +118,7 @@ describe('object pose conventions in obs[7:11]', () => {
     });
   }
 
-  it("door-open: the handle geom's frame (door hinge angle, then the geom's 1.57 rad about x), x first", () => {
+  it("door-open: the handle geom's frame (door hinge angle, then the geom's 1.57 rad about x), x first with scipy's sign", () => {
     let opened = 0;
     runExpert('door-open', 5, 150, (env, o, t) => {
       const theta = env.rewardInputs().doorjoint as number;
