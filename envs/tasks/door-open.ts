@@ -2,10 +2,8 @@
  * door-open (Meta-World door-open-v2): swing a hinged cabinet door open by its handle.
  * The door is a dynamic panel on a real revolute joint about z (range [-2, 0] rad, damping 2 as in
  * Meta-World; limits set with setLimits, see rapier-gripper.md).
- * Handle, observed point and masses as Meta-World's (see HANDLE_SITE); the observed quaternion is the
- * handle geom's frame as its XML writes it (door frame turned by euler (1.57, 0, 0)), x first.
- * Departure: MuJoCo also turns a mesh geom's frame to the mesh's principal axes (about 18 degrees
- * here, order and signs per MuJoCo's eigen-solver); that part is not reproduced.
+ * Handle, observed point, observed frame (the handle mesh's, see HANDLE_SITE) and masses as
+ * Meta-World's.
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
@@ -23,13 +21,19 @@ const OBJ_LOW: Vec3 = [0, 0.85, 0.15];
 const OBJ_HIGH: Vec3 = [0.1, 0.95, 0.15];
 const HINGE: Vec3 = [-0.185, -0.1, 0];
 /**
- * The observed handle point on the door link: Meta-World observes geom "handle", a mesh, whose frame
- * MuJoCo moves to the mesh's centroid: geom pos (0.325, -0.062, 0) plus the door_handle.stl centroid
- * (0.055, 0, 0.050), turned by the geom's euler (1.57, 0, 0), = (0.380, -0.112, 0), at the grip bar.
+ * Meta-World observes geom "handle", a mesh. MuJoCo's compiler moves a mesh geom's frame to the
+ * mesh's centre of mass and principal axes (its default "legacy" inertia: pyramids from the face
+ * centroid with absolute volumes, then a Jacobi eigen-decomposition with the axes sorted by
+ * decreasing inertia). Worked out from door_handle.stl: centre (0.0507, 0, 0.0451) in mesh
+ * coordinates, so the observed point is the geom position (0.325, -0.062, 0) plus that centre turned
+ * by the geom's euler (1.57, 0, 0): (0.3757, -0.1071, 0), at the grip bar.
  */
-const HANDLE_SITE: Vec3 = [0.38, -0.112, 0];
-/** The handle geom's euler (1.57, 0, 0) on the door link in Meta-World's doorlockB.xml. */
-const HANDLE_GEOM_TURN: Quat = [Math.sin(0.785), 0, 0, Math.cos(0.785)];
+const HANDLE_SITE: Vec3 = [0.3757, -0.1071, 0];
+/**
+ * The handle geom's frame on the door link: its euler (1.57, 0, 0) times the mesh's principal-axes
+ * turn (w, x, y, z) = (0.5952, 0.3818, 0.3818, 0.5952) from the same computation, as x, y, z, w.
+ */
+const HANDLE_GEOM_TURN: Quat = [0.69076, -0.15062, 0.69088, 0.15117];
 
 export class DoorOpenEnv extends SawyerEnv {
   readonly name = 'door-open';
@@ -93,8 +97,8 @@ export class DoorOpenEnv extends SawyerEnv {
     const t = this.door.translation();
     const q = this.doorQuat();
     const h = add([t.x, t.y, t.z], rotate(q, HANDLE_SITE));
-    // Meta-World: Rotation.from_matrix(geom_xmat('handle')).as_quat(), i.e. the handle geom's frame
-    // (the door frame turned by the geom's euler (1.57, 0, 0)) in scipy's x-first order and sign.
+    // Meta-World: Rotation.from_matrix(geom_xmat('handle')).as_quat(), the handle geom's frame in
+    // scipy's x-first order and sign.
     const g = quatMul(q, HANDLE_GEOM_TURN);
     const sign = scipySign(g[0], g[1], g[2], g[3]);
     obs.set([...h, sign * g[0], sign * g[1], sign * g[2], sign * g[3]], 4);
