@@ -3,8 +3,8 @@
  * The reward measures from the TCP, as Meta-World's does. Meta-World's expert presses with the hand
  * 7 cm below the button axis (the upper part of its fingers and the wrist do the pushing), so its
  * TCP stays ~11 cm from the button face: the 8·pressed term (TCP within 5 cm) never switches on for
- * it and it earns ~1.4 per step, in Meta-World and here alike.
- * Departures: the button's travel (see fixtures/button-box.ts).
+ * it and it earns ~1.2-1.4 per step (here: 1.2); the expert below presses with the fingertips.
+ * Departures: the button's hard stop at the hole (fixtures/button-box.ts).
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';

@@ -2,8 +2,8 @@
  * plate-slide (Meta-World plate-slide-v2): slide a flat plate across the table into a goal cage.
  * The plate rides on two real prismatic joints, as in Meta-World (x: [-0.2, 0.2], y: [0, 0.3] from
  * its start, damping 1): a fixed channel, a carriage sliding in x, the plate sliding in y on it.
- * Departures: none in the task logic. The goal cage is drawn, not simulated (nothing reaches it:
- * the slide's y limit stops the plate at its mouth, as in Meta-World).
+ * Departures: the carriage's 0.01 kg (see buildObjects); the goal cage is drawn, not simulated
+ * (nothing reaches it: the slide's y limit stops the plate at its mouth, as in Meta-World).
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';

@@ -1,7 +1,7 @@
 /**
  * window-close (Meta-World window-close-v2): slide an open window sash shut (-x) by its handle.
  * The reward is Meta-World's (reach from the TCP, gaussian; margins from the open sash's handle).
- * Departures: as window-open (handle bar 1 cm further out).
+ * Fixture and departures as window-open.
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';

@@ -3,7 +3,7 @@
  * The reward is Meta-World's: reach from the TCP, in-place margin from the window body's x gap to the
  * target (0.15). Meta-World's expert pushes with the hand 8 cm below the handle (with the wrist), so
  * its TCP stays ~12 cm from the handle and the reach term stays small, there as here.
- * Departures: handle bar 1 cm further out (fixtures/window.ts).
+ * Handle and sash mass as Meta-World's; departures: fixtures/window.ts.
  */
 import type { Rng } from '../../core/rng.js';
 import type { Scene } from '../scene.js';
