@@ -16,7 +16,7 @@ import { Rng } from '../core/rng.js';
 import { writeFileAtomic } from '../core/serialize.js';
 import type { Agent, AgentState } from '../agents/agent.js';
 import { allocPairBatch, PairSampler, type PreferenceData } from '../agents/offline/data.js';
-import { isOfflineAlgoName, makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, type OfflineAlgo } from '../agents/offline/index.js';
+import { isOfflineAlgoName, makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, resolveOfflineAgentConfig, type OfflineAlgo } from '../agents/offline/index.js';
 import { makeEnv, taskNames } from '../envs/registry.js';
 import { datasetEnvSettings, readDataset } from './datasets/format.js';
 import { ENV_VERSIONS, type EnvVersion } from '../envs/sawyer-env.js';
@@ -69,7 +69,23 @@ export function parseOfflineTrainConfig(raw: unknown): OfflineTrainConfig & { ba
     const issues = e instanceof z.ZodError ? e.issues.map((i) => `  agent.${i.path.join('.')}: ${i.message}`).join('\n') : String(e);
     throw new Error(`invalid offline training config:\n${issues}`);
   }
+  agent = resolveOfflineAgentConfig(c.algo as OfflineAlgo, agent, c.steps);
+  checkPhases(c.algo, agent, c.steps);
   return { ...c, agent, batchPairs: c.batchPairs ?? entry.defaultBatchPairs };
+}
+
+/**
+ * A pre-training phase that fills the whole run leaves the algorithm equal to plain BC (CPL with the
+ * reference's 200k BC steps in a 100k run was bit-identical to BC): refuse it, naming the fields.
+ */
+function checkPhases(algo: string, agent: Record<string, unknown>, steps: number): void {
+  if (algo === 'cpl') {
+    const bc = agent.bcSteps as number;
+    if (bc >= steps) {
+      throw new Error(`invalid offline training config:\n  agent.bcSteps: CPL's contrastive phase is empty: agent.bcSteps ${bc} >= steps ${steps} ` +
+        `(agent.bcFraction ${String(agent.bcFraction)}); lower agent.bcSteps / agent.bcFraction or raise steps`);
+    }
+  }
 }
 
 export interface OfflineRunConfig {
@@ -223,6 +239,9 @@ export interface OfflineCliOpts {
   lr?: string;
   maxPathLength?: string;
   checkpointEvery?: string;
+  /** CPL: BC share of the run (agent.bcFraction); --bc-steps gives the count instead. */
+  bcFraction?: string;
+  bcSteps?: string;
   progress: boolean;
 }
 
@@ -234,6 +253,13 @@ export function buildOfflineConfig(opts: OfflineCliOpts): Record<string, unknown
   const agent: Record<string, unknown> = { ...(fileCfg.agent ?? {}) };
   if (opts.hidden) agent.hiddenDims = opts.hidden.split(',').map((s) => num('hidden', s.trim()));
   if (opts.lr) agent.lr = num('lr', opts.lr);
+  if (opts.bcFraction !== undefined || opts.bcSteps !== undefined) {
+    if (opts.algo !== 'cpl') throw new Error(`--bc-fraction / --bc-steps apply to --algo cpl, not ${opts.algo}`);
+    // A flag overrides both fields of a config file: the other one would otherwise win or conflict.
+    delete agent.bcSteps;
+    if (opts.bcFraction !== undefined) agent.bcFraction = num('bc-fraction', opts.bcFraction);
+    if (opts.bcSteps !== undefined) agent.bcSteps = num('bc-steps', opts.bcSteps);
+  }
   const flags: Record<string, unknown> = {
     algo: opts.algo, dataset: opts.dataset, task: opts.task, steps: num('steps', opts.steps), seed: num('seed', opts.seed),
     evalEvery: num('eval-every', opts.evalEvery), evalEpisodes: num('eval-episodes', opts.evalEpisodes),

@@ -10,8 +10,10 @@
  * Schedule: the first bcSteps updates are pure BC on all segment actions; then the optimizer and its
  * warm-up are re-initialised and the loss becomes CPL + bcCoeff * BC.
  *
- * Defaults are the CPL (state) config: alpha 0.1, lambda 0.5, bcCoeff 0, bcSteps 200k, Adam 1e-4 with
- * 10k warm-up, actor 512 x 512 tanh. Departure: no dropout (our MLP has none).
+ * Defaults are the CPL (state) config: alpha 0.1, lambda 0.5, bcCoeff 0, Adam 1e-4 with 10k warm-up,
+ * actor 512 x 512 tanh. The reference runs 200k BC steps of 500k; here the BC phase is bcFraction
+ * (0.4, the same ratio) of the run unless bcSteps is given, because a fixed 200k never ended in
+ * pbrl's shorter runs and left CPL identical to BC. The runner refuses a run with no CPL phase.
  *
  * Labels matter: CPL's derivation assumes regret preferences. Measured here (bench/offline.ts, button-press,
  * dense, 3000 steps, 64 x 64): with partial-return (oracle) labels the contrastive phase undid the BC
@@ -39,12 +41,27 @@ export const CplConfigSchema = z
     contrastiveBias: z.number().gt(0).max(1).default(0.5),
     /** Weight of the BC term added to the CPL loss (the "cpl_bc" variant: 1 with lambda = 1). */
     bcCoeff: z.number().nonnegative().default(0),
-    /** Pure-BC updates before the CPL loss starts. */
-    bcSteps: z.number().int().nonnegative().default(200_000),
+    /**
+     * Pure-BC updates before the CPL loss starts. Unset: bcFraction of the run's steps, filled in by
+     * the runner (resolveOfflineAgentConfig), so a shortened run keeps a contrastive phase.
+     */
+    bcSteps: z.number().int().nonnegative().optional(),
+    /** BC share of the run when bcSteps is unset: the reference's 200k of 500k. */
+    bcFraction: z.number().min(0).lt(1).default(0.4),
   })
   .strict();
 
 export type CplConfig = z.infer<typeof CplConfigSchema>;
+
+/**
+ * Number of pre-training steps of a run of totalSteps: bcSteps when given, else bcFraction of the run.
+ * Shared by CPL (BC before the contrastive loss) and SFT (BC on all data before the preferred segments).
+ */
+export function phaseSteps(explicit: number | undefined, fraction: number, totalSteps: number): number {
+  if (explicit !== undefined) return explicit;
+  if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new Error(`run steps must be a positive integer, got ${totalSteps}`);
+  return Math.round(fraction * totalSteps);
+}
 
 export class CPL implements Agent {
   readonly name = 'cpl';
@@ -59,6 +76,9 @@ export class CPL implements Agent {
 
   constructor(obsDim: number, actDim: number, config: Partial<CplConfig> = {}, seed = 0) {
     this.config = parseConfig(CplConfigSchema, config, 'CPL');
+    if (this.config.bcSteps === undefined) {
+      throw new Error('CPL: bcSteps is not set; give it, or build the agent with the run length (makeOfflineAgent(..., totalSteps)) so bcFraction x steps fills it');
+    }
     this.obsDim = obsDim;
     this.actDim = actDim;
     const rng = new Rng(seed);
@@ -74,13 +94,14 @@ export class CPL implements Agent {
   update(batchIn: Batch, step: number): Record<string, number> {
     const batch = requirePairBatch(batchIn, this.name);
     const c = this.config;
+    const bcSteps = c.bcSteps!;
     const { pairs: P, segmentLength: L } = batch;
-    if (this.phase === 0 && step >= c.bcSteps) {
+    if (this.phase === 0 && step >= bcSteps) {
       this.opt.dispose();
       this.opt = adam(c.lr);
       this.phase = 1;
     }
-    const phaseStep = this.phase === 0 ? step : step - c.bcSteps;
+    const phaseStep = this.phase === 0 ? step : step - bcSteps;
     setLearningRate(this.opt, warmupLr(c.lr, phaseStep, c.warmupSteps));
     const metrics: Record<string, number> = {};
     tf.tidy(() => {

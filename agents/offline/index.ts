@@ -5,7 +5,7 @@
  */
 import type { Agent } from '../agent.js';
 import { BC, BcConfigSchema } from './bc.js';
-import { CPL, CplConfigSchema } from './cpl.js';
+import { CPL, CplConfigSchema, phaseSteps } from './cpl.js';
 import { FilteredBC } from './filtered-bc.js';
 import { IPL, IplConfigSchema } from './ipl.js';
 import { IQL, IqlConfigSchema } from './iql.js';
@@ -34,9 +34,27 @@ export const OFFLINE_REGISTRY: Readonly<Record<OfflineAlgo, OfflineEntry>> = {
   ipl: { description: 'IPL: Q-function fitted to preferences via its implicit reward', defaultBatchPairs: 16, schema: IplConfigSchema, create: (o, a, c, s) => new IPL(o, a, c, s) },
 };
 
-export function makeOfflineAgent(algo: string, obsDim: number, actDim: number, config: Record<string, unknown> = {}, seed = 0): Agent {
+/**
+ * Fills the step counts an agent derives from the run's length (CPL's bcSteps from bcFraction) into
+ * an already schema-parsed config, so config.json records the absolute number. Explicit values stay.
+ */
+export function resolveOfflineAgentConfig(algo: OfflineAlgo, config: Record<string, unknown>, totalSteps: number): Record<string, unknown> {
+  if (algo === 'cpl') {
+    const c = config as { bcSteps?: number; bcFraction: number };
+    return { ...config, bcSteps: phaseSteps(c.bcSteps, c.bcFraction, totalSteps) };
+  }
+  return config;
+}
+
+/**
+ * Builds an offline agent. totalSteps (the run's gradient steps) resolves run-relative fields such as
+ * CPL's bcFraction; without it those fields must be given as absolute step counts.
+ */
+export function makeOfflineAgent(algo: string, obsDim: number, actDim: number, config: Record<string, unknown> = {}, seed = 0, totalSteps?: number): Agent {
   if (!isOfflineAlgoName(algo)) throw new Error(`unknown offline algorithm "${algo}"; expected one of ${OFFLINE_ALGOS.join(', ')}`);
-  return OFFLINE_REGISTRY[algo].create(obsDim, actDim, config, seed);
+  const entry = OFFLINE_REGISTRY[algo];
+  const resolved = totalSteps === undefined ? config : resolveOfflineAgentConfig(algo, entry.schema.parse(config) as Record<string, unknown>, totalSteps);
+  return entry.create(obsDim, actDim, resolved, seed);
 }
 
 export { BC, FilteredBC, CPL, IQL, IPL };

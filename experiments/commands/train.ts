@@ -106,6 +106,8 @@ export function register(program: Command): void {
     .option('--workers <n>', 'rollout worker processes: N envs stepped in N processes while this one learns (default 0: in-process)')
     .option('--no-progress', 'no progress output')
     .option('--dataset <file>', 'offline preference dataset (pbrl dataset make) for --algo bc|pbc|iql|cpl|ipl')
+    .option('--bc-fraction <x>', 'offline cpl: share of the steps spent on BC before the contrastive loss (default 0.4, the reference 200k of 500k)')
+    .option('--bc-steps <n>', 'offline cpl: BC steps before the contrastive loss (instead of --bc-fraction)')
     .addHelpText('after', [
       '', 'Examples:',
       '  pbrl train --algo sac --task reach --steps 100000 --seed 0 --out runs/sac-reach',
