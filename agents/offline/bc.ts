@@ -2,7 +2,7 @@
  * Behaviour cloning on every action of the dataset's segments, with the deterministic tanh actor:
  * loss = -mean log pi(a|s) = mean ||mu(s) - a||^2 (reference/pbrl.md §4.2, the actor CPL uses).
  * Filtered BC (%BC / CPL's "SFT" baseline) is the same learner on the preferred segments only; see
- * filtered-bc.ts. Optimiser as CPL's: Adam 1e-4 with a linear warm-up.
+ * filtered-bc.ts. Optimiser as the reference's BehaviorCloning configs: Adam 1e-4, constant.
  *
  * Departure: CPL's actor has dropout 0.25; our MLP has no dropout layer, so none is used.
  */
@@ -21,8 +21,8 @@ export const BcConfigSchema = z
     /** CPL's actor: 512 x 512 (with dropout, which we do not have). */
     hiddenDims: z.array(z.number().int().positive()).min(1).default([512, 512]),
     lr: z.number().positive().default(1e-4),
-    /** Linear learning-rate warm-up steps (CPL: 10k). */
-    warmupSteps: z.number().int().nonnegative().default(10_000),
+    /** Linear learning-rate warm-up steps; 0 as the reference's BC / SFT / %BC configs, which have no schedule. */
+    warmupSteps: z.number().int().nonnegative().default(0),
   })
   .strict();
 
@@ -82,14 +82,15 @@ export class BC implements Agent {
   update(batchIn: Batch, step: number): Record<string, number> {
     const batch = requirePairBatch(batchIn, this.name);
     const w = bcRowWeights(batch, this.weighting);
-    setLearningRate(this.opt, warmupLr(this.config.lr, step, this.config.warmupSteps));
+    const lr = warmupLr(this.config.lr, step, this.config.warmupSteps);
+    setLearningRate(this.opt, lr);
     const loss = tf.tidy(() => {
       const obs = tf.tensor2d(batch.obs, [batch.size, this.obsDim]);
       const act = tf.tensor2d(batch.actions, [batch.size, this.actDim]);
       const weights = tf.tensor1d(w);
       return optimizerStep(this.opt, () => weightedBcLoss(this.actor.apply(obs), act, weights), this.actor.variables, { name: `${this.name} loss` });
     });
-    return { bc_loss: loss };
+    return { bc_loss: loss, lr };
   }
 
   async saveState(): Promise<AgentState> {

@@ -7,8 +7,8 @@
  * with the conservative bias lambda < 1 raising the preferred segment more than it lowers the other.
  * State-based Meta-World uses the deterministic actor, log pi(a|s) := -||mu(s) - a||^2.
  *
- * Schedule: the first bcSteps updates are pure BC on all segment actions; then the optimizer and its
- * warm-up are re-initialised and the loss becomes CPL + bcCoeff * BC.
+ * Schedule: the first bcSteps updates are pure BC on all segment actions at a constant learning rate;
+ * then the optimizer is re-initialised, the linear warm-up starts, and the loss becomes CPL + bcCoeff * BC.
  *
  * Defaults are the CPL (state) config: alpha 0.1, lambda 0.5, bcCoeff 0, Adam 1e-4 with 10k warm-up,
  * actor 512 x 512 tanh. The reference runs 200k BC steps of 500k; here the BC phase is bcFraction
@@ -101,9 +101,11 @@ export class CPL implements Agent {
       this.opt = adam(c.lr);
       this.phase = 1;
     }
-    const phaseStep = this.phase === 0 ? step : step - bcSteps;
-    setLearningRate(this.opt, warmupLr(c.lr, phaseStep, c.warmupSteps));
-    const metrics: Record<string, number> = {};
+    // As the reference: a constant rate during BC (its schedulers are identities until the switch),
+    // the linear warm-up restarting with the fresh optimizer when the CPL loss starts.
+    const lr = this.phase === 0 ? c.lr : warmupLr(c.lr, step - bcSteps, c.warmupSteps);
+    setLearningRate(this.opt, lr);
+    const metrics: Record<string, number> = { lr };
     tf.tidy(() => {
       const obs = tf.tensor2d(batch.obs, [batch.size, this.obsDim]);
       const act = tf.tensor2d(batch.actions, [batch.size, this.actDim]);

@@ -75,9 +75,9 @@ describe('offline agents', () => {
   it('CPL pre-trains with BC for bcSteps, then optimises the CPL loss', () => {
     const cpl = new CPL(data.obsDim, data.actDim, small.cpl, 0);
     const bs = batches(6, 7);
-    expect(Object.keys(cpl.update(bs[0], 0))).toEqual(['bc_loss']);
-    expect(Object.keys(cpl.update(bs[1], 3))).toEqual(['bc_loss']);
-    expect(Object.keys(cpl.update(bs[2], 4)).sort()).toEqual(['cpl_accuracy', 'cpl_loss']);
+    expect(Object.keys(cpl.update(bs[0], 0)).sort()).toEqual(['bc_loss', 'lr']);
+    expect(Object.keys(cpl.update(bs[1], 3)).sort()).toEqual(['bc_loss', 'lr']);
+    expect(Object.keys(cpl.update(bs[2], 4)).sort()).toEqual(['cpl_accuracy', 'cpl_loss', 'lr']);
     const withBc = new CPL(data.obsDim, data.actDim, { ...small.cpl, bcSteps: 0, bcCoeff: 1, contrastiveBias: 1 }, 0);
     expect(withBc.update(bs[3], 0).cpl_loss).toBeGreaterThan(0);
     cpl.dispose();

@@ -62,4 +62,33 @@ describe('CPL BC phase', () => {
     cpl.dispose();
     bc.dispose();
   });
+
+  it('constant learning rate during BC, linear warm-up (reference: min(1, k/W) after k scheduler steps) once the CPL loss starts', () => {
+    const lr = 1e-3;
+    const cpl = new CPL(data.obsDim, data.actDim, { hiddenDims: [8], lr, warmupSteps: 4, bcSteps: 3 }, 0);
+    const bs = batches(9, 2);
+    const seen = bs.map((b, i) => cpl.update(b, i).lr);
+    // Reference trainer: LambdaLR created at the switch (factor 0), stepped once before each update.
+    const expected = bs.map((_, i) => (i < 3 ? lr : lr * Math.min(1, (i - 3 + 1) / 4)));
+    seen.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 15));
+    cpl.dispose();
+  });
+
+  it('through its BC phase CPL is BC exactly (same init, same constant rate), then departs', () => {
+    const cpl = new CPL(data.obsDim, data.actDim, { hiddenDims: [16, 16], bcSteps: 5 }, 4);
+    const bc = makeOfflineAgent('bc', data.obsDim, data.actDim, { hiddenDims: [16, 16] }, 4) as unknown as CPL;
+    const bs = batches(7, 3);
+    for (let i = 0; i < 5; i++) {
+      cpl.update(bs[i], i);
+      bc.update(bs[i], i);
+    }
+    expect(sameWeights(cpl.actor.getWeights(), bc.actor.getWeights())).toBe(true);
+    for (let i = 5; i < 7; i++) {
+      cpl.update(bs[i], i);
+      bc.update(bs[i], i);
+    }
+    expect(sameWeights(cpl.actor.getWeights(), bc.actor.getWeights())).toBe(false);
+    cpl.dispose();
+    bc.dispose();
+  });
 });
