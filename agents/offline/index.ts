@@ -26,11 +26,12 @@ interface OfflineEntry {
 }
 
 export const OFFLINE_REGISTRY: Readonly<Record<OfflineAlgo, OfflineEntry>> = {
-  // CPL's batch is 96 segments, i.e. 48 pairs; BC and %BC share CPL's optimiser settings.
-  bc: { description: 'behaviour cloning on all segments', defaultBatchPairs: 48, schema: BcConfigSchema, create: (o, a, c, s) => new BC(o, a, c, s) },
-  pbc: { description: 'filtered BC (%BC / SFT): BC on the preferred segments', defaultBatchPairs: 48, schema: BcConfigSchema, create: (o, a, c, s) => new FilteredBC(o, a, c, s) },
+  // The reference FeedbackBuffer's batch_size 96 counts pairs (96 first segments, each with a partner:
+  // 192 segments) for CPL, SFT and P-IQL alike.
+  bc: { description: 'behaviour cloning on all segments', defaultBatchPairs: 96, schema: BcConfigSchema, create: (o, a, c, s) => new BC(o, a, c, s) },
+  pbc: { description: 'filtered BC (%BC / SFT): BC on the preferred segments', defaultBatchPairs: 96, schema: BcConfigSchema, create: (o, a, c, s) => new FilteredBC(o, a, c, s) },
   iql: { description: 'P-IQL: Bradley-Terry reward model, then IQL on its rewards', defaultBatchPairs: 96, schema: IqlConfigSchema, create: (o, a, c, s) => new IQL(o, a, c, s) },
-  cpl: { description: 'CPL: contrastive preference loss on the policy, no reward, no RL', defaultBatchPairs: 48, schema: CplConfigSchema, create: (o, a, c, s) => new CPL(o, a, c, s) },
+  cpl: { description: 'CPL: contrastive preference loss on the policy, no reward, no RL', defaultBatchPairs: 96, schema: CplConfigSchema, create: (o, a, c, s) => new CPL(o, a, c, s) },
   ipl: { description: 'IPL: Q-function fitted to preferences via its implicit reward', defaultBatchPairs: 16, schema: IplConfigSchema, create: (o, a, c, s) => new IPL(o, a, c, s) },
 };
 

@@ -92,3 +92,11 @@ describe('CPL BC phase', () => {
     bc.dispose();
   });
 });
+
+describe('batches', () => {
+  it('CPL, BC, SFT and P-IQL default to the reference 96 pairs (192 segments) per batch', () => {
+    for (const algo of ['cpl', 'bc', 'iql']) {
+      expect(parseOfflineTrainConfig({ algo, dataset: 'x', task: 'reach', steps: 100 }).batchPairs, algo).toBe(96);
+    }
+  });
+});
