@@ -4,7 +4,8 @@
  * Filtered BC (%BC / CPL's "SFT" baseline) is the same learner on the preferred segments only; see
  * filtered-bc.ts. Optimiser as the reference's BehaviorCloning configs: Adam 1e-4, constant.
  *
- * Departure: CPL's actor has dropout 0.25; our MLP has no dropout layer, so none is used.
+ * The actor trains with dropout 0.25 after each hidden layer (actorForward), as the reference; act()
+ * is deterministic and dropout-free.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -13,14 +14,16 @@ import { Adam, adam, optimizerStep } from '../../core/nn/optim.js';
 import { Rng } from '../../core/rng.js';
 import type { Agent, AgentState } from '../agent.js';
 import type { Batch } from '../replay-buffer.js';
-import { actorAct, checkAlgo, loadOptimizers, makeActor, parseConfig, saveOptimizers, setLearningRate, squaredErrorLogLik, warmupLr } from './common.js';
+import { actorAct, actorForward, checkAlgo, loadOptimizers, makeActor, parseConfig, saveOptimizers, setLearningRate, squaredErrorLogLik, warmupLr } from './common.js';
 import { requirePairBatch, type PairBatch } from './data.js';
 
 export const BcConfigSchema = z
   .object({
-    /** CPL's actor: 512 x 512 (with dropout, which we do not have). */
+    /** CPL's actor: 512 x 512. */
     hiddenDims: z.array(z.number().int().positive()).min(1).default([512, 512]),
     lr: z.number().positive().default(1e-4),
+    /** Actor dropout after each hidden layer in training (the reference's BC, SFT and %BC: 0.25). */
+    dropout: z.number().min(0).lt(1).default(0.25),
     /** Linear learning-rate warm-up steps; 0 as the reference's BC / SFT / %BC configs, which have no schedule. */
     warmupSteps: z.number().int().nonnegative().default(0),
   })
@@ -71,7 +74,7 @@ export class BC implements Agent {
     const rng = new Rng(seed);
     this.actor = makeActor(obsDim, actDim, this.config.hiddenDims, rng.split('actor'));
     this.opt = adam(this.config.lr);
-    // BC draws no random numbers during updates; the stream is kept so checkpoints look alike.
+    // Dropout masks come from this stream; it is checkpointed, so a resumed run draws the same masks.
     this.rng = rng.split('updates');
   }
 
@@ -88,7 +91,7 @@ export class BC implements Agent {
       const obs = tf.tensor2d(batch.obs, [batch.size, this.obsDim]);
       const act = tf.tensor2d(batch.actions, [batch.size, this.actDim]);
       const weights = tf.tensor1d(w);
-      return optimizerStep(this.opt, () => weightedBcLoss(this.actor.apply(obs), act, weights), this.actor.variables, { name: `${this.name} loss` });
+      return optimizerStep(this.opt, () => weightedBcLoss(actorForward(this.actor, obs, this.config.dropout, this.rng), act, weights), this.actor.variables, { name: `${this.name} loss` });
     });
     return { bc_loss: loss, lr };
   }

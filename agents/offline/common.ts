@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { Adam } from '../../core/nn/optim.js';
 import { MLP } from '../../core/nn/mlp.js';
+import { dense } from '../../core/nn/dense.js';
 import { Rng } from '../../core/rng.js';
 import type { AgentState } from '../agent.js';
 
@@ -73,6 +74,44 @@ export function squaredErrorLogLik(mu: tf.Tensor, actions: tf.Tensor): tf.Tensor
 /** Tanh-output deterministic actor: mu(s) in [-1, 1]^A. */
 export function makeActor(obsDim: number, actDim: number, hiddenDims: number[], seed: Rng, name = 'actor'): MLP {
   return new MLP({ inputDim: obsDim, hiddenDims, outputDim: actDim, outputActivation: 'tanh', init: 'orthogonal', seed, name });
+}
+
+/**
+ * Inverted-dropout mask [rows, cols]: 0 with probability p, else 1 / (1 - p). core/nn has no dropout,
+ * so this is drawn from the agent's own seeded stream (saved in checkpoints: resumes stay exact). Each
+ * uint32 gives four 8-bit draws, so p is rounded to a multiple of 1/256 (0.25 and 0.5 are exact).
+ */
+export function dropoutMask(rng: Rng, rows: number, cols: number, p: number): Float32Array {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout must be in [0, 1), got ${p}`);
+  const n = rows * cols;
+  const out = new Float32Array(n);
+  const threshold = Math.round(p * 256);
+  const keep = 1 / (1 - threshold / 256);
+  for (let i = 0; i < n; i += 4) {
+    let u = rng.nextUint32();
+    for (let k = 0; k < 4 && i + k < n; k++, u >>>= 8) out[i + k] = (u & 255) < threshold ? 0 : keep;
+  }
+  return out;
+}
+
+/**
+ * Training-mode forward pass of an actor with dropout after every hidden layer, as the reference's
+ * MLP (Linear, Dropout, ReLU: the same as dropout after the ReLU, since relu(m x) = m relu(x) for
+ * m >= 0). rng null or p 0: the plain forward pass. Evaluation (act) never uses dropout.
+ */
+export function actorForward(actor: MLP, x: tf.Tensor2D, p: number, rng: Rng | null): tf.Tensor2D {
+  if (!rng || p === 0) return actor.apply(x);
+  const n = actor.variables.length / 2;
+  const rows = x.shape[0];
+  let h: tf.Tensor = x;
+  for (let l = 0; l < n; l++) {
+    const w = actor.variables[2 * l];
+    const last = l === n - 1;
+    h = dense(h, w, actor.variables[2 * l + 1], { activation: last ? actor.config.outputActivation : actor.config.activation, inputGrad: l > 0 });
+    const cols = w.shape[1] as number;
+    if (!last) h = tf.mul(h, tf.tensor2d(dropoutMask(rng, rows, cols, p), [rows, cols]));
+  }
+  return h as tf.Tensor2D;
 }
 
 /** act() of every offline agent: the actor's mean, clipped by its tanh. Offline policies are evaluated deterministically. */

@@ -11,7 +11,7 @@
  * then the optimizer is re-initialised, the linear warm-up starts, and the loss becomes CPL + bcCoeff * BC.
  *
  * Defaults are the CPL (state) config: alpha 0.1, lambda 0.5, bcCoeff 0, Adam 1e-4 with 10k warm-up,
- * actor 512 x 512 tanh. The reference runs 200k BC steps of 500k; here the BC phase is bcFraction
+ * actor 512 x 512 tanh with dropout 0.25 in training. The reference runs 200k BC steps of 500k; here the BC phase is bcFraction
  * (0.4, the same ratio) of the run unless bcSteps is given, because a fixed 200k never ended in
  * pbrl's shorter runs and left CPL identical to BC. The runner refuses a run with no CPL phase.
  *
@@ -27,13 +27,15 @@ import { Rng } from '../../core/rng.js';
 import type { Agent, AgentState } from '../agent.js';
 import type { Batch } from '../replay-buffer.js';
 import { weightedBcLoss } from './bc.js';
-import { actorAct, checkAlgo, cplLoss, pairAccuracy, loadOptimizers, makeActor, parseConfig, saveOptimizers, setLearningRate, squaredErrorLogLik, warmupLr } from './common.js';
+import { actorAct, actorForward, checkAlgo, cplLoss, pairAccuracy, loadOptimizers, makeActor, parseConfig, saveOptimizers, setLearningRate, squaredErrorLogLik, warmupLr } from './common.js';
 import { requirePairBatch } from './data.js';
 
 export const CplConfigSchema = z
   .object({
     hiddenDims: z.array(z.number().int().positive()).min(1).default([512, 512]),
     lr: z.number().positive().default(1e-4),
+    /** Actor dropout after each hidden layer in training (the reference's state configs: 0.25). */
+    dropout: z.number().min(0).lt(1).default(0.25),
     warmupSteps: z.number().int().nonnegative().default(10_000),
     /** Temperature alpha in A* = alpha log pi*. */
     alpha: z.number().positive().default(0.1),
@@ -112,12 +114,12 @@ export class CPL implements Agent {
       const labels = tf.tensor1d(batch.labels);
       const ones = tf.ones([batch.size]);
       if (this.phase === 0) {
-        metrics.bc_loss = optimizerStep(this.opt, () => weightedBcLoss(this.actor.apply(obs), act, ones), this.actor.variables, { name: 'CPL BC pre-training loss' });
+        metrics.bc_loss = optimizerStep(this.opt, () => weightedBcLoss(actorForward(this.actor, obs, c.dropout, this.rng), act, ones), this.actor.variables, { name: 'CPL BC pre-training loss' });
         return;
       }
       let acc: tf.Tensor | null = null;
       metrics.cpl_loss = optimizerStep(this.opt, () => {
-        const mu = this.actor.apply(obs);
+        const mu = actorForward(this.actor, obs, c.dropout, this.rng);
         const logp = squaredErrorLogLik(mu, act); // [2PL]
         const scores = tf.mul(c.alpha, tf.sum(tf.reshape(logp, [P, 2, L]), 2)); // [P, 2]
         const [sa, sb] = tf.split(scores, 2, 1).map((t) => tf.reshape(t, [P]));

@@ -24,6 +24,7 @@ export const IplConfigSchema = z
     ...valueLearnerFields,
     hiddenDims: valueLearnerFields.hiddenDims.default([256, 256, 256]),
     expectile: valueLearnerFields.expectile.default(0.75),
+    dropout: valueLearnerFields.dropout.default(0),
     actorCosineSteps: valueLearnerFields.actorCosineSteps.default(0),
     /** Weight of mean(r_Q^2) (the IPL Meta-World config: 3; the code default: 0.5). */
     chi2Coeff: z.number().nonnegative().default(3),

@@ -9,7 +9,7 @@
  * tau 0.005, Adam 3e-4 with the actor on a 500k-step cosine schedule, 512 x 512 nets, one reward
  * network trained for 50k steps.
  *
- * Departures: no actor dropout (our MLP has none); the reward model is a single MLP here rather than
+ * The actor trains with dropout 0.25 as the reference's. Departure: the reward model is a single MLP here rather than
  * reward/RewardModel, because exact resume needs its optimizer moments and RewardModel does not save them.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -26,6 +26,7 @@ export const IqlConfigSchema = z
     ...valueLearnerFields,
     hiddenDims: valueLearnerFields.hiddenDims.default([512, 512]),
     expectile: valueLearnerFields.expectile.default(0.7),
+    dropout: valueLearnerFields.dropout.default(0.25),
     actorCosineSteps: valueLearnerFields.actorCosineSteps.default(500_000),
     rewardHiddenDims: z.array(z.number().int().positive()).min(1).default([512, 512]),
     rewardLr: z.number().positive().default(3e-4),

@@ -13,7 +13,7 @@ import { Adam, adam, optimizerStep } from '../../core/nn/optim.js';
 import { Rng } from '../../core/rng.js';
 import type { Agent, AgentState } from '../agent.js';
 import type { Batch } from '../replay-buffer.js';
-import { actorAct, awrWeights, checkAlgo, cosineLr, expectileLoss, loadOptimizers, makeActor, saveOptimizers, setLearningRate, squaredErrorLogLik } from './common.js';
+import { actorAct, actorForward, awrWeights, checkAlgo, cosineLr, expectileLoss, loadOptimizers, makeActor, saveOptimizers, setLearningRate, squaredErrorLogLik } from './common.js';
 import { requirePairBatch, type PairBatch } from './data.js';
 
 /** Fields common to both value-based learners; each file gives its own defaults. */
@@ -30,6 +30,8 @@ export const valueLearnerFields = {
   clipScore: z.number().positive().default(100),
   /** Cosine decay of the actor's learning rate over this many updates (0 = constant). */
   actorCosineSteps: z.number().int().nonnegative(),
+  /** Actor dropout after each hidden layer in training (CPL repo P-IQL: 0.25; IPL: none). */
+  dropout: z.number().min(0).lt(1),
 };
 
 export interface ValueLearnerConfig {
@@ -41,6 +43,7 @@ export interface ValueLearnerConfig {
   beta: number;
   clipScore: number;
   actorCosineSteps: number;
+  dropout: number;
 }
 
 export abstract class ValueLearner implements Agent {
@@ -112,7 +115,7 @@ export abstract class ValueLearner implements Agent {
       metrics.mean_advantage = tf.mean(adv).dataSync()[0];
       setLearningRate(this.actorOpt, cosineLr(c.lr, step, c.actorCosineSteps));
       metrics.actor_loss = optimizerStep(this.actorOpt, () =>
-        tf.mean(tf.mul(w, tf.neg(squaredErrorLogLik(this.actor.apply(obs), act)))) as tf.Scalar,
+        tf.mean(tf.mul(w, tf.neg(squaredErrorLogLik(actorForward(this.actor, obs, c.dropout, this.rng), act)))) as tf.Scalar,
       this.actor.variables, { name: `${this.name} actor loss` });
     });
     this.criticTarget.polyakUpdate(this.critic, c.tau);

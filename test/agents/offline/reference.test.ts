@@ -100,3 +100,54 @@ describe('batches', () => {
     }
   });
 });
+
+describe('actor dropout', () => {
+  it('masks are seeded, drop about p of the units and scale the rest by 1/(1-p)', async () => {
+    const { dropoutMask } = await import('../../../agents/offline/common.js');
+    const a = dropoutMask(new Rng(5), 100, 64, 0.25);
+    expect(Array.from(a)).toEqual(Array.from(dropoutMask(new Rng(5), 100, 64, 0.25)));
+    const zeros = a.filter((x) => x === 0).length / a.length;
+    expect(zeros).toBeGreaterThan(0.22);
+    expect(zeros).toBeLessThan(0.28);
+    expect(a.every((x) => x === 0 || Math.abs(x - 4 / 3) < 1e-6)).toBe(true);
+  });
+
+  it('training forward pass = hand-written relu(x W + b) * mask layers; eval (act) has no dropout', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { actorForward, dropoutMask, makeActor } = await import('../../../agents/offline/common.js');
+    const actor = makeActor(6, 2, [8, 8], new Rng(1));
+    const obs = new Rng(2).fillNormal(new Float32Array(5 * 6)) as Float32Array;
+    const got = tf.tidy(() => actorForward(actor, tf.tensor2d(obs, [5, 6]), 0.25, new Rng(7)).arraySync() as number[][]);
+    // Reference computed with plain arrays, masks from an identical stream.
+    const ws = actor.getWeights();
+    const r = new Rng(7);
+    let h: number[][] = Array.from({ length: 5 }, (_, i) => Array.from(obs.subarray(i * 6, (i + 1) * 6)));
+    for (let l = 0; l < 3; l++) {
+      const W = ws[2 * l];
+      const b = ws[2 * l + 1];
+      const out = b.length;
+      const mask = l < 2 ? dropoutMask(r, 5, out, 0.25) : null;
+      h = h.map((row, i) => Array.from({ length: out }, (_, j) => {
+        let z = b[j];
+        for (let k = 0; k < row.length; k++) z += row[k] * W[k * out + j];
+        const y = l < 2 ? Math.max(0, z) * mask![i * out + j] : Math.tanh(z);
+        return y;
+      }));
+    }
+    got.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(h[i][j], 5)));
+    // act(): deterministic, and equal to the dropout-free pass.
+    const agent = makeOfflineAgent('cpl', 6, 2, { hiddenDims: [8, 8], bcSteps: 1 }, 1);
+    const a1 = agent.act(obs, 5, true);
+    expect(Array.from(agent.act(obs, 5, true))).toEqual(Array.from(a1));
+    const plain = tf.tidy(() => (agent as CPL).actor.apply(tf.tensor2d(obs, [5, 6])).dataSync() as Float32Array);
+    expect(Array.from(a1)).toEqual(Array.from(plain));
+    agent.dispose();
+    actor.dispose();
+  });
+
+  it('CPL, SFT/BC and P-IQL default to 0.25, IPL to none', () => {
+    for (const [algo, p] of [['cpl', 0.25], ['bc', 0.25], ['iql', 0.25], ['ipl', 0]] as const) {
+      expect(parseOfflineTrainConfig({ algo, dataset: 'x', task: 'reach', steps: 100 }).agent.dropout, algo).toBe(p);
+    }
+  });
+});
