@@ -3,8 +3,9 @@
  * dataset's labels with the Bradley-Terry loss on segment sums during the first rewardSteps updates
  * (then frozen), and IQL trains on its predictions from step 0:
  *   V:  expectile regression of min_i Q_target_i(s, a) - V(s)
- *   Q:  sum over both heads of mean (r_psi(s, a) + gamma V(s') - Q_i(s, a))^2
- *   pi: AWR with weights min(exp((Q_target - V) / beta), 100)
+ *   pi: AWR with weights min(exp((Q_target - V) / beta), 100), V from before this step's V update
+ *   Q:  mean over both heads of (r_psi(s, a) + gamma V(s') - Q_i(s, a))^2, V(s') after the V update
+ * in that order, as the CPL repository's piql.py.
  * Defaults are the CPL repository's P-IQL (Meta-World, state): expectile 0.7, beta 1/3, discount 0.99,
  * tau 0.005, Adam 3e-4 with the actor on a 500k-step cosine schedule, 512 x 512 nets, one reward
  * network trained for 50k steps.
@@ -42,6 +43,7 @@ export class IQL extends ValueLearner {
   readonly config: IqlConfig;
   readonly reward: MLP;
   private rewardOpt: Adam;
+  protected override readonly actorBeforeCritic = true;
 
   constructor(obsDim: number, actDim: number, config: Partial<IqlConfig> = {}, seed = 0) {
     const c = parseConfig(IqlConfigSchema, config, 'IQL');
@@ -88,8 +90,8 @@ export class IQL extends ValueLearner {
     const target = tf.add(r, tf.mul(this.config.discount, nextV));
     const loss = optimizerStep(this.criticOpt, () => {
       const q = tf.reshape(this.critic.apply(sa), [2, B]);
-      // Sum of the two heads' MSEs, as IQL does.
-      return tf.mul(tf.mean(tf.squaredDifference(q, target)), 2) as tf.Scalar;
+      // Mean over both heads and all transitions, as the CPL repo's P-IQL (mse_loss(...).mean()).
+      return tf.mean(tf.squaredDifference(q, target)) as tf.Scalar;
     }, this.critic.variables, { name: 'P-IQL critic loss' });
     return { critic_loss: loss, mean_reward: tf.mean(r).dataSync()[0] };
   }

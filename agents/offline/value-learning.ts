@@ -86,6 +86,12 @@ export abstract class ValueLearner implements Agent {
    */
   protected abstract criticStep(batch: PairBatch, sa: tf.Tensor2D, nextV: tf.Tensor1D, step: number): Record<string, number>;
 
+  /**
+   * Update order after the value step. false (IPL's ipl_iql.py): critic, then actor with the updated
+   * V. true (the CPL repo's piql.py): actor with the advantage from before the value update, then critic.
+   */
+  protected readonly actorBeforeCritic: boolean = false;
+
   /** Hook before the value step (P-IQL trains its reward model here). */
   protected beforeUpdate(_batch: PairBatch, _step: number): Record<string, number> {
     return {};
@@ -103,20 +109,38 @@ export abstract class ValueLearner implements Agent {
       const sa = tf.concat([obs, act], 1) as tf.Tensor2D;
       const targetQ = tf.reshape(tf.min(this.criticTarget.apply(sa), 0), [B]);
 
-      metrics.value_loss = optimizerStep(this.valueOpt, () =>
-        expectileLoss(tf.sub(targetQ, tf.reshape(this.value.apply(obs), [B])), c.expectile),
-      this.value.variables, { name: `${this.name} value loss` });
+      let vOld: tf.Tensor | null = null;
+      metrics.value_loss = optimizerStep(this.valueOpt, () => {
+        const v = tf.reshape(this.value.apply(obs), [B]);
+        vOld = tf.keep(v);
+        return expectileLoss(tf.sub(targetQ, v), c.expectile);
+      }, this.value.variables, { name: `${this.name} value loss` });
+      // Kept out of the value step's scope: disposed below (tf.keep outlives this tidy).
+      const vBefore = vOld as unknown as tf.Tensor;
 
-      const nextV = tf.reshape(this.value.apply(nextObs), [B]) as tf.Tensor1D;
-      Object.assign(metrics, this.criticStep(batch, sa, nextV, step));
-
-      const adv = tf.sub(targetQ, tf.reshape(this.value.apply(obs), [B]));
-      const w = awrWeights(adv, c.beta, c.clipScore);
-      metrics.mean_advantage = tf.mean(adv).dataSync()[0];
-      setLearningRate(this.actorOpt, cosineLr(c.lr, step, c.actorCosineSteps));
-      metrics.actor_loss = optimizerStep(this.actorOpt, () =>
-        tf.mean(tf.mul(w, tf.neg(squaredErrorLogLik(actorForward(this.actor, obs, c.dropout, this.rng), act)))) as tf.Scalar,
-      this.actor.variables, { name: `${this.name} actor loss` });
+      const actorStep = (v: tf.Tensor) => {
+        const adv = tf.sub(targetQ, v);
+        const w = awrWeights(adv, c.beta, c.clipScore);
+        metrics.mean_advantage = tf.mean(adv).dataSync()[0];
+        setLearningRate(this.actorOpt, cosineLr(c.lr, step, c.actorCosineSteps));
+        metrics.actor_loss = optimizerStep(this.actorOpt, () =>
+          tf.mean(tf.mul(w, tf.neg(squaredErrorLogLik(actorForward(this.actor, obs, c.dropout, this.rng), act)))) as tf.Scalar,
+        this.actor.variables, { name: `${this.name} actor loss` });
+      };
+      const criticStep = () => {
+        const nextV = tf.reshape(this.value.apply(nextObs), [B]) as tf.Tensor1D;
+        Object.assign(metrics, this.criticStep(batch, sa, nextV, step));
+      };
+      if (this.actorBeforeCritic) {
+        // CPL repo P-IQL: the actor's advantage uses V from before this step's value update.
+        actorStep(vBefore);
+        criticStep();
+      } else {
+        // IPL: critic next, then the actor with the updated V.
+        criticStep();
+        actorStep(tf.reshape(this.value.apply(obs), [B]));
+      }
+      vBefore.dispose();
     });
     this.criticTarget.polyakUpdate(this.critic, c.tau);
     return metrics;

@@ -151,3 +151,35 @@ describe('actor dropout', () => {
     }
   });
 });
+
+describe('P-IQL update order (CPL repo piql.py)', () => {
+  it('advantage from V before the value update; critic loss = mean over heads against V(s\') after it', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { IQL } = await import('../../../agents/offline/index.js');
+    const cfg = { hiddenDims: [16, 16], rewardHiddenDims: [16], rewardSteps: 5, actorCosineSteps: 50, dropout: 0, lr: 1e-2 };
+    const agent = new IQL(data.obsDim, data.actDim, cfg, 0);
+    const bs = batches(3, 11);
+    agent.update(bs[0], 0);
+    agent.update(bs[1], 1);
+    const before = new IQL(data.obsDim, data.actDim, cfg, 9);
+    await before.loadState(JSON.parse(JSON.stringify(await agent.saveState())));
+    const b = bs[2];
+    const m = agent.update(b, 2);
+    const B = b.size;
+    const { adv0, adv1, loss } = tf.tidy(() => {
+      const obs = tf.tensor2d(b.obs, [B, data.obsDim]);
+      const sa = tf.concat([obs, tf.tensor2d(b.actions, [B, data.actDim])], 1);
+      const targetQ = tf.reshape(tf.min(before.criticTarget.apply(sa), 0), [B]);
+      const adv = (v: typeof agent.value) => tf.mean(tf.sub(targetQ, tf.reshape(v.apply(obs), [B]))).dataSync()[0];
+      const r = tf.reshape(agent.reward.apply(sa), [B]);
+      const target = tf.add(r, tf.mul(0.99, tf.reshape(agent.value.apply(tf.tensor2d(b.nextObs, [B, data.obsDim])), [B])));
+      const q = tf.reshape(before.critic.apply(sa), [2, B]);
+      return { adv0: adv(before.value), adv1: adv(agent.value), loss: tf.mean(tf.square(tf.sub(q, target))).dataSync()[0] };
+    });
+    expect(Math.abs(adv0 - adv1)).toBeGreaterThan(1e-4); // the value step moved V: the test can tell them apart
+    expect(m.mean_advantage).toBeCloseTo(adv0, 5);
+    expect(m.critic_loss).toBeCloseTo(loss, 4);
+    agent.dispose();
+    before.dispose();
+  });
+});
