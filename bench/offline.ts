@@ -66,8 +66,11 @@ function reducedConfig(algo: OfflineAlgo, hidden: number[], steps: number, lr: n
   const valueLr = lr ?? 1e-3;
   switch (algo) {
     case 'bc':
-    case 'pbc':
+    case 'percent-bc':
       return { agent: { hiddenDims: hidden, lr: policyLr, warmupSteps: Math.floor(steps / 50) }, batchPairs: 32 };
+    case 'pbc':
+    case 'sft':
+      return { agent: { hiddenDims: hidden, lr: policyLr, warmupSteps: Math.floor(steps / 50), allSteps: Math.floor((steps * 2) / 5) }, batchPairs: 32 };
     case 'cpl':
       // Same proportions as the paper's schedule (200k BC of 500k), scaled down.
       return { agent: { hiddenDims: hidden, lr: policyLr, warmupSteps: Math.floor(steps / 50), bcSteps: Math.floor((steps * 2) / 5) }, batchPairs: 32 };
@@ -83,7 +86,7 @@ async function speed(data: PreferenceData): Promise<void> {
   const rng = new Rng(0);
   const sampler = new PairSampler(data);
   for (const algo of OFFLINE_ALGOS) {
-    const agent = makeOfflineAgent(algo, data.obsDim, data.actDim, algo === 'cpl' ? { bcSteps: 0 } : {}, 0);
+    const agent = makeOfflineAgent(algo, data.obsDim, data.actDim, algo === 'cpl' ? { bcSteps: 0 } : algo === 'sft' || algo === 'pbc' ? { allSteps: 0 } : {}, 0);
     const P = OFFLINE_REGISTRY[algo].defaultBatchPairs;
     const batch = allocPairBatch(P, data.segmentLength, data.obsDim, data.actDim);
     for (let i = 0; i < 3; i++) agent.update(sampler.sample(rng, batch), i);

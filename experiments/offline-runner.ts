@@ -1,11 +1,11 @@
 /**
- * The offline training loop (BC, %BC, P-IQL, CPL, IPL on a preference dataset): sample labelled
+ * The offline training loop (BC, SFT, %BC, P-IQL, CPL, IPL on a preference dataset): sample labelled
  * segment pairs, update, evaluate every N gradient steps on fixed episode seeds (online-runner's
  * `evaluate`/`evalSeed`, so offline and online curves are comparable), write metrics.jsonl,
  * checkpoint, and resume exactly: the checkpoint holds the agent (weights, optimizer moments, RNG)
  * and the pair-sampling RNG, so a resumed run replays the numbers of an uninterrupted one.
  *
- * Also the `pbrl train --algo bc|pbc|iql|cpl|ipl --dataset file` entry point (runOfflineTraining).
+ * Also the `pbrl train --algo bc|sft|percent-bc|iql|cpl|ipl --dataset file` entry point (runOfflineTraining).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +15,8 @@ import { initBackend } from '../core/backend.js';
 import { Rng } from '../core/rng.js';
 import { writeFileAtomic } from '../core/serialize.js';
 import type { Agent, AgentState } from '../agents/agent.js';
-import { allocPairBatch, PairSampler, type PreferenceData } from '../agents/offline/data.js';
-import { isOfflineAlgoName, makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, resolveOfflineAgentConfig, type OfflineAlgo } from '../agents/offline/index.js';
+import { allocPairBatch, PairSampler, type BatchSampler, type PreferenceData } from '../agents/offline/data.js';
+import { isOfflineAlgoName, makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, resolveOfflineAgentConfig, warnPbc, type OfflineAlgo } from '../agents/offline/index.js';
 import { makeEnv, taskNames } from '../envs/registry.js';
 import { datasetEnvSettings, readDataset } from './datasets/format.js';
 import { ENV_VERSIONS, type EnvVersion } from '../envs/sawyer-env.js';
@@ -60,6 +60,10 @@ export function parseOfflineTrainConfig(raw: unknown): OfflineTrainConfig & { ba
   const r = OfflineTrainConfigSchema.safeParse(raw);
   if (!r.success) throw new Error(`invalid offline training config:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
   const c = r.data;
+  if (c.algo === 'pbc') {
+    warnPbc();
+    c.algo = 'sft';
+  }
   const entry = OFFLINE_REGISTRY[c.algo as OfflineAlgo];
   // Resolve the agent's defaults now so config.json records every hyperparameter.
   let agent: Record<string, unknown>;
@@ -84,6 +88,13 @@ function checkPhases(algo: string, agent: Record<string, unknown>, steps: number
     if (bc >= steps) {
       throw new Error(`invalid offline training config:\n  agent.bcSteps: CPL's contrastive phase is empty: agent.bcSteps ${bc} >= steps ${steps} ` +
         `(agent.bcFraction ${String(agent.bcFraction)}); lower agent.bcSteps / agent.bcFraction or raise steps`);
+    }
+  }
+  if (algo === 'sft') {
+    const all = agent.allSteps as number;
+    if (all >= steps) {
+      throw new Error(`invalid offline training config:\n  agent.allSteps: SFT's preferred-segment phase is empty: agent.allSteps ${all} >= steps ${steps} ` +
+        `(agent.allFraction ${String(agent.allFraction)}); lower agent.allSteps / agent.allFraction or raise steps`);
     }
   }
 }
@@ -124,7 +135,9 @@ export async function runOffline(agent: Agent, cfg: OfflineRunConfig, data: Pref
   if (data.obsDim !== agent.obsDim || data.actDim !== agent.actDim) {
     throw new Error(`dataset obs/action sizes ${data.obsDim}/${data.actDim} differ from the agent's ${agent.obsDim}/${agent.actDim}`);
   }
-  const sampler = new PairSampler(data);
+  // %BC draws from the top episodes; every other agent from the labelled pairs.
+  const own = (agent as Partial<{ makeSampler(d: PreferenceData): BatchSampler }>).makeSampler;
+  const sampler: BatchSampler = own ? own.call(agent, data) : new PairSampler(data);
   const evalEnv = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed, goalObservable: cfg.goalObservable ?? false, version: cfg.envVersion });
   let sampleRng = new Rng(cfg.seed).split('pair-sampling');
   let state: TrainerState = {

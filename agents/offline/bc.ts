@@ -32,17 +32,19 @@ export const BcConfigSchema = z
 export type BcConfig = z.infer<typeof BcConfigSchema>;
 
 /**
- * Per-row weights of a pair batch for the BC loss: all rows 1 (BC) or, for filtered BC, the
- * probability that the row's segment was preferred (1/0 for hard labels, 0.5 each for ties).
+ * Per-row weights of a pair batch for the BC loss: all rows 1 (BC); 'preferred': the probability that
+ * the row's segment was preferred (1/0 for hard labels, 0.5 each for ties); 'preferred-ties-full':
+ * the reference SFT's selection, 1 for the preferred segment and for both sides of a tie.
  */
-export type RowWeighting = 'all' | 'preferred';
+export type RowWeighting = 'all' | 'preferred' | 'preferred-ties-full';
 
 export function bcRowWeights(batch: PairBatch, weighting: RowWeighting): Float32Array {
   const { pairs: P, segmentLength: L } = batch;
   const w = new Float32Array(2 * P * L);
   for (let p = 0; p < P; p++) {
-    const y = weighting === 'all' ? 1 : batch.labels[p];
-    const yb = weighting === 'all' ? 1 : 1 - batch.labels[p];
+    const l = batch.labels[p];
+    const y = weighting === 'all' ? 1 : weighting === 'preferred' ? l : l >= 0.5 ? 1 : 0;
+    const yb = weighting === 'all' ? 1 : weighting === 'preferred' ? 1 - l : l <= 0.5 ? 1 : 0;
     w.fill(y, 2 * p * L, (2 * p + 1) * L);
     w.fill(yb, (2 * p + 1) * L, (2 * p + 2) * L);
   }
@@ -63,12 +65,15 @@ export class BC implements Agent {
   readonly actDim: number;
   readonly config: BcConfig;
   readonly actor: MLP;
-  protected readonly weighting: RowWeighting = 'all';
+  /** Which rows the loss uses at this step (SFT switches from all rows to the preferred ones). */
+  protected weighting(_step: number): RowWeighting {
+    return 'all';
+  }
   private opt: Adam;
   private rng: Rng;
 
-  constructor(obsDim: number, actDim: number, config: Partial<BcConfig> = {}, seed = 0) {
-    this.config = parseConfig(BcConfigSchema, config, 'BC');
+  constructor(obsDim: number, actDim: number, config: Partial<BcConfig> = {}, seed = 0, schema: z.ZodTypeAny = BcConfigSchema, what = 'BC') {
+    this.config = parseConfig(schema, config, what) as BcConfig;
     this.obsDim = obsDim;
     this.actDim = actDim;
     const rng = new Rng(seed);
@@ -84,7 +89,7 @@ export class BC implements Agent {
 
   update(batchIn: Batch, step: number): Record<string, number> {
     const batch = requirePairBatch(batchIn, this.name);
-    const w = bcRowWeights(batch, this.weighting);
+    const w = bcRowWeights(batch, this.weighting(step));
     const lr = warmupLr(this.config.lr, step, this.config.warmupSteps);
     setLearningRate(this.opt, lr);
     const loss = tf.tidy(() => {

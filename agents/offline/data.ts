@@ -130,8 +130,13 @@ export function allocPairBatch(pairs: number, segmentLength: number, obsDim: num
   };
 }
 
+/** What the offline runner draws batches from. */
+export interface BatchSampler {
+  sample(rng: Rng, out: PairBatch): PairBatch;
+}
+
 /** Draws labelled pairs uniformly with replacement (the CPL/IPL loaders sample pairs at random). */
-export class PairSampler {
+export class PairSampler implements BatchSampler {
   constructor(readonly data: PreferenceData) {
     validatePreferenceData(data);
   }
@@ -165,6 +170,51 @@ export class PairSampler {
       }
     }
     // Meta-World episodes end by time limit only, so every step bootstraps.
+    out.dones.fill(0);
+    return out;
+  }
+}
+
+/**
+ * %BC's batches: windows of the segment length at uniform starts in episodes drawn uniformly from the
+ * top `fraction` of episodes by true return (at least one; ties broken by episode index). Laid out as
+ * a PairBatch (two unrelated windows per "pair", label 0.5) so BC reads it unchanged.
+ */
+export class TopEpisodeSampler implements BatchSampler {
+  readonly episodes: Int32Array;
+
+  constructor(readonly data: PreferenceData, fraction: number) {
+    validatePreferenceData(data);
+    if (!(fraction > 0 && fraction <= 1)) throw new Error(`TopEpisodeSampler: topFraction must be in (0, 1], got ${fraction}`);
+    const T = data.episodeLength;
+    const ret = Array.from({ length: data.episodes }, (_, e) => {
+      let r = 0;
+      for (let t = 0; t < T; t++) r += data.rewards[e * T + t];
+      return r;
+    });
+    const order = ret.map((_, e) => e).sort((a, b) => ret[b] - ret[a] || a - b);
+    this.episodes = Int32Array.from(order.slice(0, Math.max(1, Math.floor(data.episodes * fraction))));
+  }
+
+  sample(rng: Rng, out: PairBatch): PairBatch {
+    const d = this.data;
+    const H = d.segmentLength;
+    if (out.segmentLength !== H) throw new Error(`TopEpisodeSampler: batch segment length ${out.segmentLength} differs from the dataset's ${H}`);
+    const T = d.episodeLength;
+    const od = d.obsDim;
+    const ad = d.actDim;
+    for (let row = 0; row < 2 * out.pairs; row++) {
+      const e = this.episodes[rng.int(this.episodes.length)];
+      const st = rng.int(T - H + 1);
+      const r = row * H;
+      const o = (e * (T + 1) + st) * od;
+      out.obs.set(d.obs.subarray(o, o + H * od), r * od);
+      out.nextObs.set(d.obs.subarray(o + od, o + (H + 1) * od), r * od);
+      const a = (e * T + st) * ad;
+      out.actions.set(d.actions.subarray(a, a + H * ad), r * ad);
+      out.rewards.set(d.rewards.subarray(e * T + st, e * T + st + H), r);
+    }
+    out.labels.fill(0.5);
     out.dones.fill(0);
     return out;
   }

@@ -6,11 +6,12 @@
 import type { Agent } from '../agent.js';
 import { BC, BcConfigSchema } from './bc.js';
 import { CPL, CplConfigSchema, phaseSteps } from './cpl.js';
-import { FilteredBC } from './filtered-bc.js';
+import { PercentBC, PercentBcConfigSchema, SFT, SftConfigSchema } from './filtered-bc.js';
 import { IPL, IplConfigSchema } from './ipl.js';
 import { IQL, IqlConfigSchema } from './iql.js';
 
-export const OFFLINE_ALGOS = ['bc', 'pbc', 'iql', 'cpl', 'ipl'] as const;
+/** `pbc` is a deprecated alias of `sft` (see filtered-bc.ts). */
+export const OFFLINE_ALGOS = ['bc', 'sft', 'percent-bc', 'pbc', 'iql', 'cpl', 'ipl'] as const;
 export type OfflineAlgo = (typeof OFFLINE_ALGOS)[number];
 
 export function isOfflineAlgoName(name: unknown): name is OfflineAlgo {
@@ -29,7 +30,9 @@ export const OFFLINE_REGISTRY: Readonly<Record<OfflineAlgo, OfflineEntry>> = {
   // The reference FeedbackBuffer's batch_size 96 counts pairs (96 first segments, each with a partner:
   // 192 segments) for CPL, SFT and P-IQL alike.
   bc: { description: 'behaviour cloning on all segments', defaultBatchPairs: 96, schema: BcConfigSchema, create: (o, a, c, s) => new BC(o, a, c, s) },
-  pbc: { description: 'filtered BC (%BC / SFT): BC on the preferred segments', defaultBatchPairs: 96, schema: BcConfigSchema, create: (o, a, c, s) => new FilteredBC(o, a, c, s) },
+  sft: { description: 'SFT: BC on all segments, then on the preferred ones (ties kept)', defaultBatchPairs: 96, schema: SftConfigSchema, create: (o, a, c, s) => new SFT(o, a, c, s) },
+  'percent-bc': { description: '%BC (oracle): BC on the top 10% of episodes by true return', defaultBatchPairs: 96, schema: PercentBcConfigSchema, create: (o, a, c, s) => new PercentBC(o, a, c, s) },
+  pbc: { description: 'deprecated alias of sft', defaultBatchPairs: 96, schema: SftConfigSchema, create: (o, a, c, s) => new SFT(o, a, c, s) },
   iql: { description: 'P-IQL: Bradley-Terry reward model, then IQL on its rewards', defaultBatchPairs: 96, schema: IqlConfigSchema, create: (o, a, c, s) => new IQL(o, a, c, s) },
   cpl: { description: 'CPL: contrastive preference loss on the policy, no reward, no RL', defaultBatchPairs: 96, schema: CplConfigSchema, create: (o, a, c, s) => new CPL(o, a, c, s) },
   ipl: { description: 'IPL: Q-function fitted to preferences via its implicit reward', defaultBatchPairs: 16, schema: IplConfigSchema, create: (o, a, c, s) => new IPL(o, a, c, s) },
@@ -44,6 +47,10 @@ export function resolveOfflineAgentConfig(algo: OfflineAlgo, config: Record<stri
     const c = config as { bcSteps?: number; bcFraction: number };
     return { ...config, bcSteps: phaseSteps(c.bcSteps, c.bcFraction, totalSteps) };
   }
+  if (algo === 'sft' || algo === 'pbc') {
+    const c = config as { allSteps?: number; allFraction: number };
+    return { ...config, allSteps: phaseSteps(c.allSteps, c.allFraction, totalSteps) };
+  }
   return config;
 }
 
@@ -53,11 +60,20 @@ export function resolveOfflineAgentConfig(algo: OfflineAlgo, config: Record<stri
  */
 export function makeOfflineAgent(algo: string, obsDim: number, actDim: number, config: Record<string, unknown> = {}, seed = 0, totalSteps?: number): Agent {
   if (!isOfflineAlgoName(algo)) throw new Error(`unknown offline algorithm "${algo}"; expected one of ${OFFLINE_ALGOS.join(', ')}`);
+  if (algo === 'pbc') warnPbc();
   const entry = OFFLINE_REGISTRY[algo];
   const resolved = totalSteps === undefined ? config : resolveOfflineAgentConfig(algo, entry.schema.parse(config) as Record<string, unknown>, totalSteps);
   return entry.create(obsDim, actDim, resolved, seed);
 }
 
-export { BC, FilteredBC, CPL, IQL, IPL };
+let pbcWarned = false;
+/** Once per process: `pbc` used to clone preferred segments from step 0 with ties at half weight. */
+export function warnPbc(): void {
+  if (pbcWarned) return;
+  pbcWarned = true;
+  console.warn('offline algo "pbc" is deprecated: it now runs "sft" (the reference SFT: BC on all segments, then on the preferred ones, ties at full weight); use --algo sft, or percent-bc for %BC');
+}
+
+export { BC, SFT, PercentBC, CPL, IQL, IPL };
 export * from './data.js';
 export * from './common.js';

@@ -18,7 +18,9 @@ beforeAll(async () => {
 
 const small: Record<string, Record<string, unknown>> = {
   bc: { hiddenDims: [16, 16], warmupSteps: 3 },
-  pbc: { hiddenDims: [16, 16], warmupSteps: 3 },
+  pbc: { hiddenDims: [16, 16], warmupSteps: 3, allSteps: 4 },
+  sft: { hiddenDims: [16, 16], warmupSteps: 3, allSteps: 4 },
+  'percent-bc': { hiddenDims: [16, 16], warmupSteps: 3 },
   cpl: { hiddenDims: [16, 16], warmupSteps: 3, bcSteps: 4 },
   iql: { hiddenDims: [16, 16], rewardHiddenDims: [16], rewardSteps: 5, actorCosineSteps: 50 },
   ipl: { hiddenDims: [16, 16] },
@@ -100,7 +102,7 @@ describe('offline agents', () => {
     expect(() => makeOfflineAgent('cpl', 6, 2, { contrastiveBias: 2 })).toThrow(/contrastiveBias/);
     expect(() => makeOfflineAgent('iql', 6, 2, { expectile: 1.5 })).toThrow(/expectile/);
     expect(() => makeOfflineAgent('ipl', 6, 2, { chi2Coef: 1 })).toThrow(/chi2Coef/);
-    expect(() => makeOfflineAgent('dqn', 6, 2)).toThrow(/unknown offline algorithm "dqn".*bc, pbc, iql, cpl, ipl/);
+    expect(() => makeOfflineAgent('dqn', 6, 2)).toThrow(/unknown offline algorithm "dqn".*bc, sft, percent-bc, pbc, iql, cpl, ipl/);
     const bc = makeOfflineAgent('bc', 6, 2, small.bc);
     expect(() => bc.update(allocBatch(8, 6, 2), 0)).toThrow(/labelled segment pairs/);
     expect(() => bc.act(new Float32Array(7), 1, true)).toThrow(/7 values for 1 observations of 6/);

@@ -27,10 +27,12 @@ function cfg(over: Partial<OfflineRunConfig>): OfflineRunConfig {
 const agents: Record<string, Record<string, unknown>> = {
   iql: { hiddenDims: [16, 16], rewardHiddenDims: [16], rewardSteps: 8, actorCosineSteps: 20 },
   cpl: { hiddenDims: [16, 16], bcSteps: 8, warmupSteps: 4 },
+  // Draws from the top episodes through the agent's own sampler.
+  'percent-bc': { hiddenDims: [16, 16], topFraction: 0.5 },
 };
 
 describe('offline runner', () => {
-  for (const algo of ['iql', 'cpl']) {
+  for (const algo of ['iql', 'cpl', 'percent-bc']) {
     it(`${algo}: a resumed run continues the same curve as an uninterrupted one`, async () => {
       const straight = new RunDir(mkdtempSync(join(tmpdir(), 'pbrl-off-a-')));
       const a = makeOfflineAgent(algo, 39, 4, agents[algo], 1);

@@ -183,3 +183,62 @@ describe('P-IQL update order (CPL repo piql.py)', () => {
     before.dispose();
   });
 });
+
+describe('SFT and %BC under the reference names', () => {
+  it('SFT row weights: all rows, then the preferred segment with both sides of a tie at full weight', async () => {
+    const { bcRowWeights } = await import('../../../agents/offline/bc.js');
+    const b = allocPairBatch(3, 2, data.obsDim, data.actDim);
+    b.labels.set([1, 0, 0.5]); // A preferred, B preferred, tie
+    expect(Array.from(bcRowWeights(b, 'all'))).toEqual(Array(12).fill(1));
+    expect(Array.from(bcRowWeights(b, 'preferred-ties-full'))).toEqual([1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    expect(Array.from(bcRowWeights(b, 'preferred'))).toEqual([1, 1, 0, 0, 0, 0, 1, 1, 0.5, 0.5, 0.5, 0.5]);
+  });
+
+  it('SFT is BC during allSteps (0.4 of the run by default), then departs; an empty second phase is refused', () => {
+    const c = parseOfflineTrainConfig({ algo: 'sft', dataset: 'x', task: 'reach', steps: 10, agent: { hiddenDims: [16, 16] } });
+    expect(c.agent.allSteps).toBe(4);
+    expect(() => parseOfflineTrainConfig({ algo: 'sft', dataset: 'x', task: 'reach', steps: 10, agent: { allSteps: 10 } })).toThrow(/agent\.allSteps.*empty.*agent\.allFraction/);
+    const sft = makeOfflineAgent('sft', data.obsDim, data.actDim, c.agent, 2) as unknown as CPL;
+    const bc = makeOfflineAgent('bc', data.obsDim, data.actDim, { hiddenDims: [16, 16] }, 2) as unknown as CPL;
+    const bs = batches(6, 4);
+    for (let i = 0; i < 4; i++) {
+      sft.update(bs[i], i);
+      bc.update(bs[i], i);
+    }
+    expect(sameWeights(sft.actor.getWeights(), bc.actor.getWeights())).toBe(true);
+    sft.update(bs[4], 4);
+    bc.update(bs[4], 4);
+    expect(sameWeights(sft.actor.getWeights(), bc.actor.getWeights())).toBe(false);
+    sft.dispose();
+    bc.dispose();
+  });
+
+  it('pbc is a deprecated alias of sft', () => {
+    const c = parseOfflineTrainConfig({ algo: 'pbc', dataset: 'x', task: 'reach', steps: 10 });
+    expect(c.algo).toBe('sft');
+    expect(c.agent.allSteps).toBe(4);
+  });
+
+  it('%BC samples windows of the top episodes by true return only', async () => {
+    const { TopEpisodeSampler } = await import('../../../agents/offline/data.js');
+    const d = syntheticData({ episodes: 10, T: 20, H: 5 });
+    // Reference: episode returns by a plain loop, best two (20%).
+    const ret = Array.from({ length: 10 }, (_, e) => Array.from(d.rewards.subarray(e * 20, (e + 1) * 20)).reduce((a, b) => a + b, 0));
+    const best = ret.map((r, e) => [r, e]).sort((a, b) => b[0] - a[0]).slice(0, 2).map(([, e]) => e);
+    const s = new TopEpisodeSampler(d, 0.2);
+    expect(Array.from(s.episodes).sort()).toEqual(best.sort());
+    const out = s.sample(new Rng(1), allocPairBatch(20, 5, d.obsDim, d.actDim));
+    // Every window's first observation is some step of a best episode.
+    for (let row = 0; row < 40; row++) {
+      const o0 = Array.from(out.obs.subarray(row * 5 * d.obsDim, row * 5 * d.obsDim + d.obsDim));
+      const found = best.some((e) => Array.from({ length: 16 }, (_, t) => t).some((t) => {
+        const at = (e * 21 + t) * d.obsDim;
+        return o0.every((x, k) => x === d.obs[at + k]);
+      }));
+      expect(found, `row ${row}`).toBe(true);
+    }
+    const agent = makeOfflineAgent('percent-bc', d.obsDim, d.actDim, { hiddenDims: [8], topFraction: 0.2 }, 0) as unknown as { makeSampler(x: unknown): { episodes: Int32Array } };
+    expect(Array.from(agent.makeSampler(d).episodes).sort()).toEqual(best.sort());
+    expect(() => makeOfflineAgent('percent-bc', 6, 2, { topFraction: 0 })).toThrow(/topFraction/);
+  });
+});
