@@ -8,6 +8,9 @@ import { TRAIN_CONFIG_HAS_GOAL_FLAG, type SuiteSpec } from './suite.js';
 /** B-Pref's ten seeds (reference/pbrl.md §2.6). */
 const BPREF_SEEDS = [12345, 23451, 34512, 45123, 51234, 67890, 78906, 89067, 90678, 6789];
 
+/** BC, the reference's SFT and %BC (oracle: true returns), P-IQL, CPL, IPL. */
+const OFFLINE_SUITE_ALGOS = ['bc', 'sft', 'percent-bc', 'iql', 'cpl', 'ipl'];
+
 /** The state-based Meta-World tasks of the CPL paper's main table. */
 const CPL_TASKS = ['bin-picking', 'button-press', 'door-open', 'drawer-open', 'plate-slide', 'sweep-into'];
 
@@ -103,8 +106,8 @@ const teacherGrid: SuiteSpec = {
  */
 const offlineCpl: SuiteSpec = {
   name: 'offline-cpl',
-  description: "The CPL paper's offline grid: BC, %BC, P-IQL, CPL, IPL on six Meta-World tasks, dense and sparse regret-labelled datasets, 500k gradient steps, 4 seeds.",
-  axes: { algo: ['bc', 'pbc', 'iql', 'cpl', 'ipl'], task: CPL_TASKS, seed: [0, 1, 2, 3], data: ['dense', 'sparse'], teacher: ['regret'] },
+  description: "The CPL paper's offline grid: BC, SFT, %BC, P-IQL, CPL, IPL on six Meta-World tasks, dense and sparse regret-labelled datasets, 500k gradient steps, 4 seeds; agent defaults are the reference configs (96 pairs, CPL/SFT BC phase 0.4 of the run, dropout 0.25).",
+  axes: { algo: OFFLINE_SUITE_ALGOS, task: CPL_TASKS, seed: [0, 1, 2, 3], data: ['dense', 'sparse'], teacher: ['regret'] },
   steps: 500_000,
   evalEvery: 5000,
   evalEpisodes: 25,
@@ -114,25 +117,29 @@ const offlineCpl: SuiteSpec = {
 
 /**
  * `offline-cpl-reduced`: the same grid cut to fit a session on two cores (bench/offline.ts's reduced
- * settings): 3000 gradient steps, 64x64 nets, 60 rollouts of 200 steps per dataset, 3 seeds. CPL
- * keeps the paper's proportions (2/5 of the run as BC); BC, %BC, CPL use lr 1e-4 with 32 pairs, the
- * value learners 1e-3 with 8 pairs (their updates cost ~5x more).
+ * settings): 3000 gradient steps, 64x64 nets, 60 rollouts of 200 steps per dataset, 3 seeds. CPL and
+ * SFT keep the paper's proportions through their default phase fraction (2/5 of the run as BC). BC,
+ * SFT, %BC, CPL and P-IQL all get the same 32 pairs per batch (the reference gives them all 96);
+ * BC, SFT, %BC, CPL use lr 1e-4, the value learners 1e-3; IPL 8 pairs (its reference batch is 16).
  */
 const REDUCED_STEPS = 3000;
+const REDUCED_PAIRS = 32;
 const offlineCplReduced: SuiteSpec = {
   name: 'offline-cpl-reduced',
-  description: 'offline-cpl with reduced steps (3000 gradient steps, 64x64 nets, 60 rollouts of 200 steps per dataset, 3 seeds): fits a session; smoke-scale.',
+  description: 'offline-cpl with reduced steps (3000 gradient steps, 64x64 nets, 32 pairs per batch, 60 rollouts of 200 steps per dataset, 3 seeds): fits a session; smoke-scale.',
   smokeScale: true,
-  axes: { algo: ['bc', 'pbc', 'iql', 'cpl', 'ipl'], task: CPL_TASKS, seed: [0, 1, 2], data: ['dense', 'sparse'], teacher: ['regret'] },
+  axes: { algo: OFFLINE_SUITE_ALGOS, task: CPL_TASKS, seed: [0, 1, 2], data: ['dense', 'sparse'], teacher: ['regret'] },
   steps: REDUCED_STEPS,
   evalEvery: 500,
   evalEpisodes: 10,
   config: { maxPathLength: 200, agent: { hiddenDims: [64, 64] } },
   algoConfig: {
-    bc: { batchPairs: 32, agent: { lr: 1e-4, warmupSteps: REDUCED_STEPS / 50 } },
-    pbc: { batchPairs: 32, agent: { lr: 1e-4, warmupSteps: REDUCED_STEPS / 50 } },
-    cpl: { batchPairs: 32, agent: { lr: 1e-4, warmupSteps: REDUCED_STEPS / 50, bcSteps: (REDUCED_STEPS * 2) / 5 } },
-    iql: { batchPairs: 8, agent: { lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: REDUCED_STEPS / 10, actorCosineSteps: REDUCED_STEPS } },
+    bc: { batchPairs: REDUCED_PAIRS, agent: { lr: 1e-4 } },
+    sft: { batchPairs: REDUCED_PAIRS, agent: { lr: 1e-4 } },
+    'percent-bc': { batchPairs: REDUCED_PAIRS, agent: { lr: 1e-4 } },
+    // Warm-up scaled as the run (the reference's 10k of 500k would be 60 steps; 3000 / 50 keeps the old value).
+    cpl: { batchPairs: REDUCED_PAIRS, agent: { lr: 1e-4, warmupSteps: REDUCED_STEPS / 50 } },
+    iql: { batchPairs: REDUCED_PAIRS, agent: { lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: REDUCED_STEPS / 10, actorCosineSteps: REDUCED_STEPS } },
     ipl: { batchPairs: 8, agent: { lr: 1e-3 } },
   },
   datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64, goalObservable: false }, dense: { segments: 300, pairsPerSegment: 16 }, sparse: { segments: 1200 } },

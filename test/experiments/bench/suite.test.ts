@@ -105,6 +105,6 @@ describe('cell expansion', () => {
     const bpref = expand(BUILTIN_SUITES.bpref);
     expect(bpref.cells).toHaveLength(2 * 10 * (1 + 6 * 2)); // tasks x seeds x (SAC + teachers x budgets)
     const cpl = expand(BUILTIN_SUITES['offline-cpl']);
-    expect(new Set(cpl.cells.map((c) => c.group)).size).toBe(5 * 2);
+    expect(new Set(cpl.cells.map((c) => c.group)).size).toBe(6 * 2); // bc, sft, percent-bc, iql, cpl, ipl x dense/sparse
   });
 });
