@@ -64,6 +64,12 @@ export const DatasetHeaderSchema = z
     poseBodies: z.array(z.string()).optional(),
     goalObservable: z.boolean().optional(),
     envVersion: z.enum(ENV_VERSIONS).optional(),
+    /**
+     * The V* of regret labels (absent: no regret teacher, or a file from before it was recorded).
+     * 'expert-rollout': Monte-Carlo returns of the scripted expert (expert-value.ts), pbrl's stand-in
+     * for the reference's oracle SAC critic trained on the true reward.
+     */
+    regretValue: z.object({ source: z.literal('expert-rollout'), gamma: z.number(), horizon: z.number().int().positive() }).strict().optional(),
     createdAt: z.string(),
     pbrlVersion: z.string(),
   })

@@ -233,7 +233,8 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
   // ---- Pairs and labels ----
   const margin = returnMargin(returns, H, T);
   let valueFn: ((obs: Float32Array) => number) | undefined;
-  if (parseSpecParts(o.teacher).some((p) => p.name === 'regret')) {
+  const usesRegret = parseSpecParts(o.teacher).some((p) => p.name === 'regret');
+  if (usesRegret) {
     // V* at each segment's first and final state, looked up by the row the segment's view starts at.
     const rows = new Set<number>();
     for (let i = 0; i < N; i++) {
@@ -308,6 +309,7 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       ...(poseBodies ? { poseBodies } : {}),
       goalObservable: o.goalObservable,
       envVersion: o.envVersion,
+      ...(usesRegret ? { regretValue: { source: 'expert-rollout' as const, gamma: o.valueGamma, horizon: o.valueHorizon } } : {}),
       createdAt: new Date().toISOString(),
       pbrlVersion: String(versions().pbrl),
     },

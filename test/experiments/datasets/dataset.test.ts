@@ -37,6 +37,7 @@ describe('dataset maker', () => {
   it('builds dense and sparse datasets whose oracle labels follow the segment returns', async () => {
     const h = dense.header;
     expect(h).toMatchObject({ task: 'reach', kind: 'dense', teacher: 'oracle', episodes: 6, episodeLength: 40, segmentLength: 10, segments: 20, pairs: 60, skipped: 0 });
+    expect(h.regretValue).toBeUndefined(); // no regret labels, no V*
     expect(h.sources.map((s) => `${s.policy}:${s.noise}:${s.episodes}`)).toEqual(['scripted:0.2:2', 'scripted:1:2', 'random:0:2']);
     for (let i = 0; i < h.pairs; i++) {
       const ra = segReturn(dense, dense.data.pairA[i]);
@@ -91,6 +92,8 @@ describe('dataset maker', () => {
     const opts = { ...base, episodes: 3, maxPathLength: 30, segmentLength: 8, segments: 6, pairsPerSegment: 2, teacher: 'regret', valueHorizon: 15, valueGamma: 0.9 };
     const ds = await makeDataset(opts);
     expect(ds.header.teacher).toBe('regret');
+    // The header says which V* the regret labels used.
+    expect(ds.header.regretValue).toEqual({ source: 'expert-rollout', gamma: 0.9, horizon: 15 });
     const { data } = ds;
     const T = data.episodeLength;
     const H = data.segmentLength;
