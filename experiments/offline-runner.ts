@@ -135,7 +135,7 @@ export async function runOffline(agent: Agent, cfg: OfflineRunConfig, data: Pref
   if (data.obsDim !== agent.obsDim || data.actDim !== agent.actDim) {
     throw new Error(`dataset obs/action sizes ${data.obsDim}/${data.actDim} differ from the agent's ${agent.obsDim}/${agent.actDim}`);
   }
-  // %BC draws from the top episodes; every other agent from the labelled pairs.
+  // %BC draws from the top episodes, IPL sub-sampled segments; the others whole labelled pairs.
   const own = (agent as Partial<{ makeSampler(d: PreferenceData): BatchSampler }>).makeSampler;
   const sampler: BatchSampler = own ? own.call(agent, data) : new PairSampler(data);
   const evalEnv = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed, goalObservable: cfg.goalObservable ?? false, version: cfg.envVersion });
@@ -159,7 +159,7 @@ export async function runOffline(agent: Agent, cfg: OfflineRunConfig, data: Pref
     writeFileAtomic(join(ckpt, 'trainer.json'), JSON.stringify(state));
   };
 
-  const batch = allocPairBatch(cfg.batchPairs, data.segmentLength, data.obsDim, data.actDim);
+  const batch = allocPairBatch(cfg.batchPairs, sampler.segmentLength, data.obsDim, data.actDim);
   const bar = cfg.progress && process.stderr.isTTY
     ? new SingleBar({ format: '{bar} {value}/{total} gradient steps | {sps} steps/s | eval success {succ} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true })
     : null;

@@ -132,13 +132,24 @@ export function allocPairBatch(pairs: number, segmentLength: number, obsDim: num
 
 /** What the offline runner draws batches from. */
 export interface BatchSampler {
+  /** Steps per segment of the batches it fills (allocPairBatch's segmentLength). */
+  readonly segmentLength: number;
   sample(rng: Rng, out: PairBatch): PairBatch;
 }
 
 /** Draws labelled pairs uniformly with replacement (the CPL/IPL loaders sample pairs at random). */
 export class PairSampler implements BatchSampler {
-  constructor(readonly data: PreferenceData) {
+  readonly segmentLength: number;
+
+  /**
+   * subsample: IPL's feedback loader (ipl_iql.yaml subsample_size 16 of 25-step segments) cuts one
+   * window of that many steps from every segment of a batch, the same random offset for the whole
+   * batch, labels kept. Unset, or not shorter than the segments: whole segments.
+   */
+  constructor(readonly data: PreferenceData, readonly subsample?: number) {
     validatePreferenceData(data);
+    if (subsample !== undefined && !(Number.isInteger(subsample) && subsample >= 1)) throw new Error(`PairSampler: subsample must be an integer >= 1, got ${subsample}`);
+    this.segmentLength = subsample !== undefined && subsample < data.segmentLength ? subsample : data.segmentLength;
   }
 
   get numPairs(): number {
@@ -147,8 +158,10 @@ export class PairSampler implements BatchSampler {
 
   sample(rng: Rng, out: PairBatch): PairBatch {
     const d = this.data;
-    const H = d.segmentLength;
-    if (out.segmentLength !== H) throw new Error(`PairSampler: batch segment length ${out.segmentLength} differs from the dataset's ${H}`);
+    const H = this.segmentLength;
+    if (out.segmentLength !== H) throw new Error(`PairSampler: batch segment length ${out.segmentLength} differs from the sampler's ${H}`);
+    // Reference: np.random.randint(0, S - sub), one offset per batch (the last offset is never drawn).
+    const offset = H < d.segmentLength ? rng.int(d.segmentLength - H) : 0;
     const T = d.episodeLength;
     const od = d.obsDim;
     const ad = d.actDim;
@@ -159,7 +172,7 @@ export class PairSampler implements BatchSampler {
       for (let side = 0; side < 2; side++) {
         const seg = segs[side];
         const e = d.segEpisode[seg];
-        const st = d.segStart[seg];
+        const st = d.segStart[seg] + offset;
         const row = (p * 2 + side) * H;
         const o = (e * (T + 1) + st) * od;
         out.obs.set(d.obs.subarray(o, o + H * od), row * od);
@@ -182,6 +195,7 @@ export class PairSampler implements BatchSampler {
  */
 export class TopEpisodeSampler implements BatchSampler {
   readonly episodes: Int32Array;
+  readonly segmentLength: number;
 
   constructor(readonly data: PreferenceData, fraction: number) {
     validatePreferenceData(data);
@@ -194,6 +208,7 @@ export class TopEpisodeSampler implements BatchSampler {
     });
     const order = ret.map((_, e) => e).sort((a, b) => ret[b] - ret[a] || a - b);
     this.episodes = Int32Array.from(order.slice(0, Math.max(1, Math.floor(data.episodes * fraction))));
+    this.segmentLength = data.segmentLength;
   }
 
   sample(rng: Rng, out: PairBatch): PairBatch {

@@ -9,14 +9,15 @@
  * beta 1/3, chi2 coefficient 3, no target clipping, Adam 3e-4, 3 x 256 nets, 16 pairs per batch.
  *
  * Departures: the reference actor is a Gaussian with state-independent log-std; ours is the
- * deterministic tanh actor (MSE in AWR) used by the other offline agents here. The reference
- * sub-samples 16 of each 25-step segment's steps; we use every step of the segment.
+ * deterministic tanh actor (MSE in AWR) used by the other offline agents here. Segments are
+ * sub-sampled to subsampleSteps (16) per batch as the reference; its 25-step segments are a dataset
+ * choice (`pbrl dataset make --segment-length 25`), our CPL datasets have 64.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { optimizerStep } from '../../core/nn/optim.js';
 import { bradleyTerryLoss, implicitReward, parseConfig } from './common.js';
-import type { PairBatch } from './data.js';
+import { PairSampler, type PairBatch, type PreferenceData } from './data.js';
 import { ValueLearner, valueLearnerFields } from './value-learning.js';
 
 export const IplConfigSchema = z
@@ -28,6 +29,8 @@ export const IplConfigSchema = z
     actorCosineSteps: valueLearnerFields.actorCosineSteps.default(0),
     /** Weight of mean(r_Q^2) (the IPL Meta-World config: 3; the code default: 0.5). */
     chi2Coeff: z.number().nonnegative().default(3),
+    /** Steps cut from each segment per batch (the reference: 16 of its 25-step segments; 0 = whole segments). */
+    subsampleSteps: z.number().int().nonnegative().default(16),
   })
   .strict();
 
@@ -55,6 +58,11 @@ export class IPL extends ValueLearner {
     const c = parseConfig(IplConfigSchema, config, 'IPL');
     super(obsDim, actDim, c, seed);
     this.config = c;
+  }
+
+  /** The runner draws IPL's batches through this: segments sub-sampled as the reference's loader. */
+  makeSampler(data: PreferenceData): PairSampler {
+    return new PairSampler(data, this.config.subsampleSteps > 0 ? this.config.subsampleSteps : undefined);
   }
 
   protected criticStep(batch: PairBatch, sa: tf.Tensor2D, nextV: tf.Tensor1D): Record<string, number> {

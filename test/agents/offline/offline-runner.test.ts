@@ -29,10 +29,12 @@ const agents: Record<string, Record<string, unknown>> = {
   cpl: { hiddenDims: [16, 16], bcSteps: 8, warmupSteps: 4 },
   // Draws from the top episodes through the agent's own sampler.
   'percent-bc': { hiddenDims: [16, 16], topFraction: 0.5 },
+  // Sub-sampled 4-step windows of the 6-step segments.
+  ipl: { hiddenDims: [16, 16], subsampleSteps: 4 },
 };
 
 describe('offline runner', () => {
-  for (const algo of ['iql', 'cpl', 'percent-bc']) {
+  for (const algo of ['iql', 'cpl', 'percent-bc', 'ipl']) {
     it(`${algo}: a resumed run continues the same curve as an uninterrupted one`, async () => {
       const straight = new RunDir(mkdtempSync(join(tmpdir(), 'pbrl-off-a-')));
       const a = makeOfflineAgent(algo, 39, 4, agents[algo], 1);

@@ -242,3 +242,38 @@ describe('SFT and %BC under the reference names', () => {
     expect(() => makeOfflineAgent('percent-bc', 6, 2, { topFraction: 0 })).toThrow(/topFraction/);
   });
 });
+
+describe('IPL segment sub-sampling (ipl_iql.yaml: 16 of 25 steps)', () => {
+  it('one window per batch at a common offset in [0, H - S), labels of the whole segment', () => {
+    const d = syntheticData({ episodes: 3, T: 40, H: 25, segments: 8, pairs: 12, seed: 5 });
+    const s = new PairSampler(d, 16);
+    expect(s.segmentLength).toBe(16);
+    const offsets = new Set<number>();
+    for (let trial = 0; trial < 30; trial++) {
+      const out = s.sample(new Rng(trial), allocPairBatch(4, 16, d.obsDim, d.actDim));
+      // Replay the sampler's draws (pair index per pair, after the offset) with a plain reading of the data.
+      const r = new Rng(trial);
+      const off = r.int(25 - 16);
+      offsets.add(off);
+      for (let p = 0; p < 4; p++) {
+        const i = r.int(d.labels.length);
+        expect(out.labels[p]).toBe(d.labels[i]);
+        [d.pairA[i], d.pairB[i]].forEach((seg, side) => {
+          const e = d.segEpisode[seg];
+          for (let t = 0; t < 16; t++) {
+            const step = d.segStart[seg] + off + t;
+            const row = (p * 2 + side) * 16 + t;
+            expect(out.actions[row * d.actDim]).toBe(d.actions[(e * 40 + step) * d.actDim]);
+            expect(out.nextObs[row * d.obsDim]).toBe(d.obs[(e * 41 + step + 1) * d.obsDim]);
+          }
+        });
+      }
+    }
+    expect(Math.max(...offsets)).toBeLessThanOrEqual(8);
+    expect(offsets.size).toBeGreaterThan(3);
+    // Segments not longer than the window: whole segments.
+    expect(new PairSampler(data, 16).segmentLength).toBe(data.segmentLength);
+    const ipl = makeOfflineAgent('ipl', d.obsDim, d.actDim, { hiddenDims: [8] }, 0) as unknown as { makeSampler(x: unknown): PairSampler };
+    expect(ipl.makeSampler(d).segmentLength).toBe(16);
+  });
+});
