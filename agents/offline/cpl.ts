@@ -15,9 +15,13 @@
  * (0.4, the same ratio) of the run unless bcSteps is given, because a fixed 200k never ended in
  * pbrl's shorter runs and left CPL identical to BC. The runner refuses a run with no CPL phase.
  *
- * Labels matter: CPL's derivation assumes regret preferences. Measured here (bench/offline.ts, button-press,
- * dense, 3000 steps, 64 x 64): with partial-return (oracle) labels the contrastive phase undid the BC
- * pre-training (success 1.0 -> 0.1), with regret labels (`--teacher regret`) it stayed at 1.0.
+ * Labels matter: CPL's derivation assumes regret preferences. Measured before issue 13 (bench/offline.ts,
+ * button-press, dense, 3000 steps, 64 x 64, old schedule): with partial-return labels the contrastive
+ * phase undid the BC pre-training (success 1.0 -> 0.1), with regret labels it stayed at 1.0. With the
+ * reference's schedule and dropout (issue 13; 60 rollouts x 200 steps, 300 segments x 16 partners,
+ * regret labels from expert-rollout V*, 32 pairs, 3000 steps, warm-up 60, seed 0) success fell from
+ * 1.0 to 0.0 within 500 steps of the switch, pair accuracy 0.64-0.68, with or without dropout; BC and
+ * SFT stayed at 1.0. Not yet explained (label quality vs the reference's SAC-critic regret, scale).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
