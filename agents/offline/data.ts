@@ -162,24 +162,13 @@ export class PairSampler implements BatchSampler {
     if (out.segmentLength !== H) throw new Error(`PairSampler: batch segment length ${out.segmentLength} differs from the sampler's ${H}`);
     // Reference: np.random.randint(0, S - sub), one offset per batch (the last offset is never drawn).
     const offset = H < d.segmentLength ? rng.int(d.segmentLength - H) : 0;
-    const T = d.episodeLength;
-    const od = d.obsDim;
-    const ad = d.actDim;
     for (let p = 0; p < out.pairs; p++) {
       const i = rng.int(d.labels.length);
       out.labels[p] = d.labels[i];
       const segs = [d.pairA[i], d.pairB[i]];
       for (let side = 0; side < 2; side++) {
         const seg = segs[side];
-        const e = d.segEpisode[seg];
-        const st = d.segStart[seg] + offset;
-        const row = (p * 2 + side) * H;
-        const o = (e * (T + 1) + st) * od;
-        out.obs.set(d.obs.subarray(o, o + H * od), row * od);
-        out.nextObs.set(d.obs.subarray(o + od, o + (H + 1) * od), row * od);
-        const a = (e * T + st) * ad;
-        out.actions.set(d.actions.subarray(a, a + H * ad), row * ad);
-        out.rewards.set(d.rewards.subarray(e * T + st, e * T + st + H), row);
+        copyWindow(d, d.segEpisode[seg], d.segStart[seg] + offset, H, out, p * 2 + side);
       }
     }
     // Meta-World episodes end by time limit only, so every step bootstraps.
@@ -216,21 +205,29 @@ export class TopEpisodeSampler implements BatchSampler {
     const H = d.segmentLength;
     if (out.segmentLength !== H) throw new Error(`TopEpisodeSampler: batch segment length ${out.segmentLength} differs from the dataset's ${H}`);
     const T = d.episodeLength;
-    const od = d.obsDim;
-    const ad = d.actDim;
     for (let row = 0; row < 2 * out.pairs; row++) {
       const e = this.episodes[rng.int(this.episodes.length)];
-      const st = rng.int(T - H + 1);
-      const r = row * H;
-      const o = (e * (T + 1) + st) * od;
-      out.obs.set(d.obs.subarray(o, o + H * od), r * od);
-      out.nextObs.set(d.obs.subarray(o + od, o + (H + 1) * od), r * od);
-      const a = (e * T + st) * ad;
-      out.actions.set(d.actions.subarray(a, a + H * ad), r * ad);
-      out.rewards.set(d.rewards.subarray(e * T + st, e * T + st + H), r);
+      copyWindow(d, e, rng.int(T - H + 1), H, out, row);
     }
     out.labels.fill(0.5);
     out.dones.fill(0);
     return out;
   }
+}
+
+/**
+ * Copies steps [start, start + H) of episode `e` (obs, next obs, actions, true rewards) into segment
+ * row `row` of a batch. Episodes store T + 1 observations, so next obs is the same run shifted by one.
+ */
+function copyWindow(d: PreferenceData, e: number, start: number, H: number, out: PairBatch, row: number): void {
+  const T = d.episodeLength;
+  const od = d.obsDim;
+  const ad = d.actDim;
+  const r = row * H;
+  const o = (e * (T + 1) + start) * od;
+  out.obs.set(d.obs.subarray(o, o + H * od), r * od);
+  out.nextObs.set(d.obs.subarray(o + od, o + (H + 1) * od), r * od);
+  const a = (e * T + start) * ad;
+  out.actions.set(d.actions.subarray(a, a + H * ad), r * ad);
+  out.rewards.set(d.rewards.subarray(e * T + start, e * T + start + H), r);
 }

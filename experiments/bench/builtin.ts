@@ -3,7 +3,7 @@
  * NAME` prints one as a starting point for a suite file of your own.
  */
 import { BPREF_TEACHERS } from '../../reward/teachers/parse.js';
-import { TRAIN_CONFIG_HAS_GOAL_FLAG, type SuiteSpec } from './suite.js';
+import type { SuiteSpec } from './suite.js';
 
 /** B-Pref's ten seeds (reference/pbrl.md §2.6). */
 const BPREF_SEEDS = [12345, 23451, 34512, 45123, 51234, 67890, 78906, 89067, 90678, 6789];
@@ -14,9 +14,9 @@ const OFFLINE_SUITE_ALGOS = ['bc', 'sft', 'percent-bc', 'iql', 'cpl', 'ipl'];
 /** The state-based Meta-World tasks of the CPL paper's main table. */
 const CPL_TASKS = ['bin-picking', 'button-press', 'door-open', 'drawer-open', 'plate-slide', 'sweep-into'];
 
-/** Goal visibility as a train-config field, where this build has one (see suite.ts). */
+/** Goal visibility as a train-config override (each suite chooses it per task on purpose). */
 function goal(visible: boolean): Record<string, unknown> {
-  return TRAIN_CONFIG_HAS_GOAL_FLAG ? { goalObservable: visible } : {};
+  return { goalObservable: visible };
 }
 
 /**

@@ -12,11 +12,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Rng } from '../../core/rng.js';
-import { getTask, taskNames } from '../../envs/registry.js';
+import { taskNames } from '../../envs/registry.js';
 import { OFFLINE_ALGOS, isOfflineAlgoName } from '../../agents/offline/index.js';
 import { QUERY_STRATEGIES } from '../../reward/query/select.js';
 import { BPREF_TEACHERS, parseTeacher } from '../../reward/teachers/parse.js';
-import { ALGOS, parseTrainConfig, TrainConfigSchema } from '../train-config.js';
+import { ALGOS, parseTrainConfig } from '../train-config.js';
 import { parseOfflineTrainConfig } from '../offline-runner.js';
 import { MakeDatasetSchema } from '../datasets/make.js';
 
@@ -188,15 +188,10 @@ export interface Plan {
   datasets: DatasetJob[];
 }
 
-/** Whether this build's train config has the goal-visibility field (added alongside hidden goals). */
-export const TRAIN_CONFIG_HAS_GOAL_FLAG = 'goalObservable' in TrainConfigSchema.shape;
-
-/** What the env does when nothing chooses (read from the env itself, so it follows envs/). */
-function envGoalDefault(task: string): boolean {
-  const env = getTask(task).create();
-  const v = (env as unknown as { goalObservable?: boolean }).goalObservable;
-  env.close();
-  return v ?? true;
+/** The plan's datasets that `cells` train on (offline suites), each once, in plan order. */
+export function datasetsFor(plan: Plan, cells: Cell[]): DatasetJob[] {
+  const needed = new Set(cells.map((c) => c.dataset?.id).filter((x): x is string => Boolean(x)));
+  return plan.datasets.filter((d) => needed.has(d.id));
 }
 
 function bprefSpec(teacher: string): string {
@@ -218,9 +213,6 @@ export function expandSuite(suite: Suite): Plan {
   const errors: string[] = [];
   const several = (k: keyof Suite['axes']) => ((suite.axes[k] as unknown[] | undefined)?.length ?? 0) > 1;
   const goalAxis: (boolean | undefined)[] = suite.axes.goalObservable ?? [undefined];
-  if (suite.axes.goalObservable && !TRAIN_CONFIG_HAS_GOAL_FLAG && !offline) {
-    throw new Error('invalid suite:\n  axes.goalObservable: this build\'s train config has no goalObservable field');
-  }
 
   for (const algo of suite.axes.algo) {
     const pbrl = PBRL_ONLINE.has(algo);
@@ -275,11 +267,8 @@ export function expandSuite(suite: Suite): Plan {
                       trainConfig = parseTrainConfig(raw) as unknown as Record<string, unknown>;
                     }
                     const fb = (trainConfig.reward as { feedback?: { maxFeedback: number; strategy: string } } | undefined)?.feedback;
-                    const goalObservable = typeof trainConfig.goalObservable === 'boolean'
-                      ? trainConfig.goalObservable
-                      : typeof (dataset?.options as Record<string, unknown> | undefined)?.goalObservable === 'boolean'
-                        ? (dataset!.options as Record<string, unknown>).goalObservable as boolean
-                        : envGoalDefault(task);
+                    // Both schemas resolve it: the train config's default, or the dataset's (copied above).
+                    const goalObservable = trainConfig.goalObservable as boolean;
                     const axes: CellAxes = { algo, task, seed, goalObservable };
                     if (teacher !== undefined) axes.teacher = teacher;
                     if (pbrl && fb) {

@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { markFailed, runCell, runDataset, type CellStatus } from '../cell.js';
 import { ProgressView } from '../progress.js';
-import type { Cell, Plan } from '../suite.js';
+import { datasetsFor, type Cell, type Plan } from '../suite.js';
 
 export interface LocalOptions {
   jobs: number;
@@ -56,9 +56,8 @@ export async function runLocal(out: string, plan: Plan, opts: LocalOptions): Pro
   let done = 0;
   let failed = 0;
   try {
-    const needed = new Set(cells.map((c) => c.dataset?.id).filter((x): x is string => Boolean(x)));
     const dsFailed = new Map<string, string>();
-    await pool(plan.datasets.filter((d) => needed.has(d.id)), opts.jobs, () => stopping, async (ds) => {
+    await pool(datasetsFor(plan, cells), opts.jobs, () => stopping, async (ds) => {
       if (opts.progress) view.log(`[bench] dataset ${ds.id}`);
       const r = await runDataset(out, ds, track);
       if (!r.ok && !stopping) dsFailed.set(ds.id, r.error ?? 'failed');

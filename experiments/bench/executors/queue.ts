@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { markFailed, type CellStatus } from '../cell.js';
 import { ProgressView } from '../progress.js';
-import { hashOf, type Cell, type DatasetJob, type Plan } from '../suite.js';
+import { datasetsFor, hashOf, type Cell, type DatasetJob, type Plan } from '../suite.js';
 import type { ExecResult } from './local.js';
 
 export const DEFAULT_QUEUE = 'pbrl-bench';
@@ -112,9 +112,8 @@ export async function runQueue(outArg: string, plan: Plan, opts: QueueOptions): 
   let failed = 0;
   try {
     await ready(queue, opts.url);
-    const needed = new Set(cells.map((c) => c.dataset?.id).filter((x): x is string => Boolean(x)));
     const dsFailed = new Map<string, string>();
-    const dsJobs = plan.datasets.filter((d) => needed.has(d.id));
+    const dsJobs = datasetsFor(plan, cells);
     for (const d of dsJobs) await enqueue(queue, jobId('dataset', out, d.id), { type: 'dataset', out, dataset: d });
     await waitAll(queue, dsJobs.map((d) => jobId('dataset', out, d.id)), () => stopping, pollMs, (id, o) => {
       const d = dsJobs.find((x) => jobId('dataset', out, x.id) === id)!;
