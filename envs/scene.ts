@@ -7,7 +7,7 @@
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 import { rapier } from './physics.js';
 import type { SceneGeometry, ShapeSpec, VisualSpec } from './geometry.js';
-import { IDENTITY_QUAT, type Quat, type Vec3 } from './vec.js';
+import { IDENTITY_QUAT, quatMul, type Quat, type Vec3 } from './vec.js';
 
 type World = RAPIER_NS.World;
 type RigidBody = RAPIER_NS.RigidBody;
@@ -38,12 +38,6 @@ export interface ShapeOptions {
 
 /** Cylinders in Rapier run along local y; Meta-World's (and our geometry JSON's) run along z. */
 const Y_TO_Z: Quat = [Math.SQRT1_2, 0, 0, Math.SQRT1_2];
-
-function quatMul(a: Quat, b: Quat): Quat {
-  const [ax, ay, az, aw] = a;
-  const [bx, by, bz, bw] = b;
-  return [aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz];
-}
 
 export class Scene {
   readonly world: World;

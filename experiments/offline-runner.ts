@@ -83,21 +83,20 @@ export function parseOfflineTrainConfig(raw: unknown): OfflineTrainConfig & { ba
  * reference's 200k BC steps in a 100k run was bit-identical to BC): refuse it, naming the fields.
  */
 function checkPhases(algo: string, agent: Record<string, unknown>, steps: number): void {
-  if (algo === 'cpl') {
-    const bc = agent.bcSteps as number;
-    if (bc >= steps) {
-      throw new Error(`invalid offline training config:\n  agent.bcSteps: CPL's contrastive phase is empty: agent.bcSteps ${bc} >= steps ${steps} ` +
-        `(agent.bcFraction ${String(agent.bcFraction)}); lower agent.bcSteps / agent.bcFraction or raise steps`);
-    }
-  }
-  if (algo === 'sft') {
-    const all = agent.allSteps as number;
-    if (all >= steps) {
-      throw new Error(`invalid offline training config:\n  agent.allSteps: SFT's preferred-segment phase is empty: agent.allSteps ${all} >= steps ${steps} ` +
-        `(agent.allFraction ${String(agent.allFraction)}); lower agent.allSteps / agent.allFraction or raise steps`);
-    }
+  const phase = PRE_PHASES[algo];
+  if (!phase) return;
+  const pre = agent[phase.steps] as number;
+  if (pre >= steps) {
+    throw new Error(`invalid offline training config:\n  agent.${phase.steps}: ${phase.name} is empty: agent.${phase.steps} ${pre} >= steps ${steps} ` +
+      `(agent.${phase.fraction} ${String(agent[phase.fraction])}); lower agent.${phase.steps} / agent.${phase.fraction} or raise steps`);
   }
 }
+
+/** Algorithms that start with a BC-on-all-data phase: its step and fraction fields, and what follows it. */
+const PRE_PHASES: Record<string, { steps: string; fraction: string; name: string }> = {
+  cpl: { steps: 'bcSteps', fraction: 'bcFraction', name: "CPL's contrastive phase" },
+  sft: { steps: 'allSteps', fraction: 'allFraction', name: "SFT's preferred-segment phase" },
+};
 
 export interface OfflineRunConfig {
   task: string;

@@ -9,9 +9,8 @@ import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
 import { sampleIn } from '../objects.js';
 import { addButtonBox, BUTTON_HOLE, BUTTON_START, type ButtonBox } from '../fixtures/button-box.js';
 import { hamacherProduct, tolerance } from '../reward-utils.js';
-import { dist, distXY, slice3, type Quat, type Vec3 } from '../vec.js';
+import { dist, distXY, quatMul, slice3, type Quat, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
-import { quatMul } from '../fixtures/quat.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
 const OBJ_LOW: Vec3 = [-0.1, 0.8, 0.115];

@@ -10,10 +10,9 @@ import type { Scene } from '../scene.js';
 import { SawyerEnv, makeInfo, type Evaluation } from '../sawyer-env.js';
 import { sampleIn } from '../objects.js';
 import { hamacherProduct, tolerance } from '../reward-utils.js';
-import { add, distXY, norm, rotate, slice3, sub, type Quat, type Vec3 } from '../vec.js';
+import { add, distXY, norm, quatMul, rotate, slice3, sub, type Quat, type Vec3 } from '../vec.js';
 import { action, move, parseObs } from '../policies/policy.js';
 import { rapier } from '../physics.js';
-import { quatMul } from '../fixtures/quat.js';
 import { scipySign } from './scipy-quat.js';
 import type RAPIER_NS from '@dimforge/rapier3d-compat';
 
