@@ -140,3 +140,32 @@ function prefix(x: ArrayLike<number>): Float64Array {
   for (let i = 0; i < x.length; i++) p[i + 1] = p[i] + x[i];
   return p;
 }
+
+/**
+ * Does state-entropy pre-training reach more states than random actions? Counts the distinct voxels
+ * visited by the hand (obs[0:3], 2 cm cells) and by the first object (obs[4:7], 1 cm cells) in two
+ * windows of equal length of the buffer: the uniform-random warm-up [0, seedSteps) and the last
+ * `seedSteps` steps of the unsupervised phase (where the exploration policy is most trained). Equal
+ * lengths keep the counts comparable (a voxel count grows with the number of samples).
+ * Assumes Meta-World's observation layout (hand xyz, gripper, object xyz, ...).
+ */
+export function pretrainCoverage(obs: Float32Array, obsDim: number, seedSteps: number, firstFeedbackStep: number): Record<string, number> {
+  const n = Math.min(seedSteps, firstFeedbackStep - seedSteps, Math.floor(obs.length / obsDim) - seedSteps);
+  if (n <= 0 || obsDim < 7) return {};
+  const count = (from: number, off: number, cell: number) => {
+    const seen = new Set<string>();
+    for (let t = from; t < from + n; t++) {
+      const o = t * obsDim + off;
+      seen.add(`${Math.floor(obs[o] / cell)},${Math.floor(obs[o + 1] / cell)},${Math.floor(obs[o + 2] / cell)}`);
+    }
+    return seen.size;
+  };
+  const unsupFrom = firstFeedbackStep - n;
+  return {
+    pretrain_window: n,
+    pretrain_hand_voxels_random: count(0, 0, 0.02),
+    pretrain_hand_voxels_unsup: count(unsupFrom, 0, 0.02),
+    pretrain_obj_voxels_random: count(0, 4, 0.01),
+    pretrain_obj_voxels_unsup: count(unsupFrom, 4, 0.01),
+  };
+}

@@ -23,7 +23,7 @@ import { base64ToF32, f32ToBase64 } from '../core/serialize.js';
 import type { Batch, ReplayBuffer } from './replay-buffer.js';
 import type { SAC } from './sac.js';
 import { StateEntropyReward } from './state-entropy.js';
-import { rewardDiagnostics } from './pebble-diagnostics.js';
+import { pretrainCoverage, rewardDiagnostics } from './pebble-diagnostics.js';
 
 /** PEBBLE's uniform-random warm-up steps (B-Pref config/train_PEBBLE.yaml num_seed_steps). */
 export const PEBBLE_SEED_STEPS = 1000;
@@ -48,6 +48,11 @@ export const PebbleConfigSchema = z
     diagRecentSteps: z.number().int().positive().default(2000),
     /** Diagnostics per round: random segment pairs from the recent episodes for the ordering accuracy (0: off). */
     diagPairs: z.number().int().nonnegative().default(500),
+    /**
+     * Diagnostic: 'true' runs PEBBLE's whole schedule (pre-training, relabel, critic reset, rounds) with
+     * the env's reward in place of r_hat and asks no queries, separating the loop from reward learning.
+     */
+    rewardSource: z.enum(['learned', 'true']).default('learned'),
   })
   .strict();
 
@@ -154,10 +159,21 @@ export class Pebble {
     await this.learner.setState(s.learner);
   }
 
+  private get trueReward(): boolean {
+    return this.config.rewardSource === 'true';
+  }
+
+  /** B-Pref resets the critic after the unsupervised phase whether or not the round produced labels. */
+  private resetAfterPretraining(buffer: ReplayBuffer): void {
+    this.agent.resetCritic();
+    const batch = allocLike(buffer, this.batchSize);
+    for (let i = 0; i < this.config.resetUpdates; i++) this.agent.update(buffer.sample(this.resetRng, batch), i);
+  }
+
   hooks(): PebbleHooksResult {
     return {
       trainingReward: (obs, action, _next, envReward) =>
-        this.rewardReady ? this.learner.relabel(obs, action, 1)[0] : envReward,
+        this.rewardReady && !this.trueReward ? this.learner.relabel(obs, action, 1)[0] : envReward,
       beforeUpdate: (batch, { step, buffer }) => {
         if (step > this.firstFeedbackStep) return;
         // Pre-training: intrinsic reward of each sampled state against the buffer's states.
@@ -174,6 +190,16 @@ export class Pebble {
       afterStep: async ({ step, buffer }) => {
         if (step < this.nextFeedback) return;
         const first = !this.rewardReady;
+        if (this.trueReward) {
+          if (!first) return;
+          // The loop alone: the buffer gets the env's reward back (pre-training wrote nothing into it
+          // but the env reward, so this only makes the intent explicit), then the critic reset.
+          const v = buffer.view();
+          v.rewards.set(v.trueRewards);
+          this.rewardReady = true;
+          this.resetAfterPretraining(buffer);
+          return pretrainCoverage(v.obs, this.obsDim, this.seedSteps, this.firstFeedbackStep);
+        }
         // After pre-training, rounds stop once the budget is spent; its end always happens (B-Pref).
         if (!first && this.learner.budgetLeft === 0) return;
         this.nextFeedback = step + this.config.numInteract;
@@ -207,10 +233,8 @@ export class Pebble {
           this.diagRng.split(step),
         ));
         if (first) {
-          // B-Pref resets the critic after the unsupervised phase whether or not the round produced labels.
-          this.agent.resetCritic();
-          const batch = allocLike(buffer, this.batchSize);
-          for (let i = 0; i < this.config.resetUpdates; i++) this.agent.update(buffer.sample(this.resetRng, batch), i);
+          Object.assign(metrics, pretrainCoverage(v.obs, this.obsDim, this.seedSteps, this.firstFeedbackStep));
+          this.resetAfterPretraining(buffer);
         }
         return metrics;
       },

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../core/rng.js';
 import type { Trajectory } from '../../core/types.js';
-import { pearson, rewardDiagnostics, spearman, strideSample } from '../../agents/pebble-diagnostics.js';
+import { pearson, pretrainCoverage, rewardDiagnostics, spearman, strideSample } from '../../agents/pebble-diagnostics.js';
 
 describe('rank correlation', () => {
   it('matches 1 - 6 sum d^2 / (n (n^2 - 1)) without ties', () => {
@@ -85,5 +85,38 @@ describe('rewardDiagnostics', () => {
     const d = rewardDiagnostics(hat, trueR, episodes, model((r) => r), opts, new Rng(6));
     expect(d.reward_true_spearman_recent).toBeCloseTo(1, 12);
     expect(d.reward_true_spearman).toBeLessThan(0.8);
+  });
+});
+
+describe('pretrainCoverage', () => {
+  it('counts distinct 2 cm hand voxels and 1 cm object voxels in equal windows of the random and unsupervised phases', () => {
+    const dim = 39;
+    const seed = 10;
+    const first = 40; // unsupervised phase 10..40; its last 10 steps are compared with the first 10
+    const obs = new Float32Array(first * dim);
+    for (let t = 0; t < first; t++) {
+      const o = t * dim;
+      // Random phase: the hand stays in one 2 cm cell; late unsupervised phase: a new cell each step.
+      obs[o] = t < seed ? 0.001 * t : 0.05 * t;
+      obs[o + 1] = 0.5;
+      obs[o + 2] = 0.1;
+      // The object moves 1 cm cells in the random phase only (3 distinct cells), then rests.
+      obs[o + 4] = t < seed ? 0.011 * (t % 3) : 0.2;
+      obs[o + 5] = 0.6;
+      obs[o + 6] = 0.02;
+    }
+    expect(pretrainCoverage(obs, dim, seed, first)).toEqual({
+      pretrain_window: 10,
+      pretrain_hand_voxels_random: 1,
+      pretrain_hand_voxels_unsup: 10,
+      pretrain_obj_voxels_random: 3,
+      pretrain_obj_voxels_unsup: 1,
+    });
+  });
+
+  it('uses the shorter phase as the window and returns nothing without an unsupervised phase', () => {
+    const obs = new Float32Array(30 * 39);
+    expect(pretrainCoverage(obs, 39, 20, 30).pretrain_window).toBe(10);
+    expect(pretrainCoverage(obs, 39, 20, 20)).toEqual({});
   });
 });

@@ -149,6 +149,51 @@ describe('PEBBLE end of pre-training (B-Pref: unconditional)', () => {
   }
 });
 
+describe('PEBBLE with the true reward (diagnostic: the loop without reward learning)', () => {
+  it('keeps the schedule and the critic reset, asks no queries, and trains on the env reward', async () => {
+    const cfg = parseTrainConfig({
+      algo: 'pebble', task: 'reach', steps: 300, seed: 4, seedSteps: 100, batchSize: 16, maxPathLength: 50,
+      evalEvery: 300, evalEpisodes: 1, checkpointEvery: 10_000, sac: { hiddenDims: [16] },
+      pebble: { unsupSteps: 100, numInteract: 100, resetUpdates: 2, rewardSource: 'true' },
+      reward: { model: { hiddenDims: [16] }, feedback: { segmentLength: 25, queriesPerRound: 20, maxFeedback: 100, epochs: 2 } },
+    });
+    const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+    const setup = await setupPebble(cfg, agent);
+    const { hooks, pebble } = setup;
+    let criticChange = 0;
+    let coverage: Record<string, number> | void = undefined;
+    let bufferRef: import('../../agents/replay-buffer.js').ReplayBuffer | null = null;
+    const run = new RunDir(mkdtempSync(join(tmpdir(), 'pebble-true-')));
+    await runOnline(agent, {
+      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+    }, run, false, {
+      ...hooks,
+      afterStep: async (ctx) => {
+        bufferRef = ctx.buffer;
+        const before = ctx.step === pebble.firstFeedbackStep ? agent.critic.getWeights()[0] : null;
+        const m = await hooks.afterStep!(ctx);
+        if (before) {
+          coverage = m;
+          const after = agent.critic.getWeights()[0];
+          criticChange = Math.max(...after.map((v, i) => Math.abs(v - before[i])));
+        }
+        return m;
+      },
+    });
+    expect(criticChange).toBeGreaterThan(0.05);
+    // Coverage of the random warm-up and of the end of pre-training, over equal windows.
+    expect(coverage).toMatchObject({ pretrain_window: 100 });
+    expect((coverage as unknown as Record<string, number>).pretrain_hand_voxels_random).toBeGreaterThan(1);
+    const v = bufferRef!.view();
+    for (let i = 0; i < v.size; i++) expect(v.rewards[i]).toBe(v.trueRewards[i]);
+    expect(run.readMetrics().some((r) => 'feedback_round' in r)).toBe(false);
+    expect(pebble.learner.budgetLeft).toBe(100);
+    agent.dispose();
+    await setup.dispose();
+  }, 120_000);
+});
+
 describe('PEBBLE learning', () => {
   it('learns reach from 800 oracle preference labels (small config), clearly beating a random policy', async () => {
     const cfg = parseTrainConfig({
