@@ -70,6 +70,8 @@ export const SuiteSchema = z
         data: axis(z.enum(['dense', 'sparse'])).optional(),
         /** Goal in the observation, as an axis (a per-task choice goes in taskConfig). */
         goalObservable: axis(z.boolean()).optional(),
+        /** Named config variants (ablations, diagnostics), each defined in `variants`. */
+        variant: axis(z.string()).optional(),
       })
       .strict(),
     /** Env steps (online) or gradient steps (offline) per cell. */
@@ -82,6 +84,15 @@ export const SuiteSchema = z
     algoConfig: z.record(z.string(), overrides).default({}),
     /** The same, per task (applied last: e.g. goal visibility chosen per task). */
     taskConfig: z.record(z.string(), overrides).default({}),
+    /**
+     * Variants named on axes.variant: config overrides applied last, to the listed algorithms only
+     * (default: all). An algorithm no variant applies to runs once, without one.
+     */
+    variants: z
+      .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'letters, digits, ".", "_" and "-" only' }), z
+        .object({ algos: z.array(z.string()).min(1).optional(), config: overrides })
+        .strict())
+      .default({}),
     /** Offline: options of `pbrl dataset make` (experiments/datasets/make.ts) shared by all kinds, then per kind. */
     datasets: z
       .object({ common: datasetPartial.default({}), dense: datasetPartial.default({}), sparse: datasetPartial.default({}) })
@@ -107,6 +118,15 @@ export const SuiteSchema = z
       }
     } else if (s.axes.data) {
       ctx.addIssue({ code: 'custom', path: ['axes', 'data'], message: 'applies to offline algorithms only' });
+    }
+    for (const v of s.axes.variant ?? []) {
+      if (!s.variants[v]) ctx.addIssue({ code: 'custom', path: ['axes', 'variant'], message: `"${v}" is not defined in variants (defined: ${Object.keys(s.variants).join(', ') || 'none'})` });
+    }
+    for (const [name, v] of Object.entries(s.variants)) {
+      if (!(s.axes.variant ?? []).includes(name)) ctx.addIssue({ code: 'custom', path: ['variants', name], message: `"${name}" is not in axes.variant` });
+      for (const a of v.algos ?? []) {
+        if (!s.axes.algo.includes(a)) ctx.addIssue({ code: 'custom', path: ['variants', name, 'algos'], message: `"${a}" is not in axes.algo` });
+      }
     }
     if (!offline.length && s.datasets) ctx.addIssue({ code: 'custom', path: ['datasets'], message: 'applies to offline algorithms only' });
   });
@@ -167,6 +187,7 @@ export interface CellAxes {
   query?: string;
   data?: 'dense' | 'sparse';
   goalObservable: boolean;
+  variant?: string;
 }
 
 export interface Cell {
@@ -220,15 +241,17 @@ export function expandSuite(suite: Suite): Plan {
     const budgets = pbrl ? (suite.axes.feedback ?? [undefined]) : [undefined];
     const queries: (string | undefined)[] = pbrl ? (suite.axes.query ?? [undefined]) : [undefined];
     const kinds: ('dense' | 'sparse' | undefined)[] = offline ? (suite.axes.data ?? ['dense']) : [undefined];
+    const applying = (suite.axes.variant ?? []).filter((v) => !suite.variants[v].algos || suite.variants[v].algos!.includes(algo));
+    const variants: (string | undefined)[] = applying.length ? applying : [undefined];
     for (const task of suite.axes.task) {
       for (const seed of suite.axes.seed) {
         for (const teacher of teachers) {
           for (const budget of budgets) {
             for (const query of queries) {
               for (const data of kinds) {
-                for (const goal of goalAxis) {
+                for (const goal of goalAxis) for (const variant of variants) {
                   const where = [algo, task, `seed ${seed}`, teacher, budget !== undefined ? `feedback ${budgetOf(budget).maxFeedback}` : undefined, query, data,
-                    goal === undefined ? undefined : `goal ${goal ? 'visible' : 'hidden'}`].filter((x) => x !== undefined).join(' / ');
+                    goal === undefined ? undefined : `goal ${goal ? 'visible' : 'hidden'}`, variant && `variant ${variant}`].filter((x) => x !== undefined).join(' / ');
                   try {
                     let raw: Record<string, unknown> = { steps: suite.steps };
                     if (suite.evalEvery) raw.evalEvery = suite.evalEvery;
@@ -236,6 +259,7 @@ export function expandSuite(suite: Suite): Plan {
                     raw = deepMerge(raw, suite.config);
                     raw = deepMerge(raw, suite.algoConfig[algo] ?? {});
                     raw = deepMerge(raw, suite.taskConfig[task] ?? {});
+                    if (variant) raw = deepMerge(raw, suite.variants[variant].config);
                     raw = deepMerge(raw, { algo, task, seed });
                     if (goal !== undefined && !offline) raw.goalObservable = goal;
                     let dataset: DatasetJob | undefined;
@@ -276,12 +300,14 @@ export function expandSuite(suite: Suite): Plan {
                       axes.query = fb.strategy;
                     }
                     if (data) axes.data = data;
+                    if (variant) axes.variant = variant;
                     const groupParts = [algo];
                     if (offline) groupParts.push(data!);
                     if (pbrl || (offline && several('teacher'))) groupParts.push(teacher!);
                     if (pbrl && several('feedback')) groupParts.push(String(axes.feedback));
                     if (pbrl && several('query')) groupParts.push(axes.query!);
                     if (several('goalObservable')) groupParts.push(goalObservable ? 'goal-visible' : 'goal-hidden');
+                    if (variant) groupParts.push(variant);
                     const kind = offline ? 'offline' : 'online';
                     const id = `${algo}-${task}-s${seed}-${hashOf({ kind, trainConfig })}`;
                     cells.push({ id, suite: suite.name, kind, axes, group: groupParts.join('/'), trainConfig, ...(dataset ? { dataset: { id: dataset.id, path: dataset.path } } : {}) });

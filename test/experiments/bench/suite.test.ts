@@ -65,6 +65,29 @@ describe('cell expansion', () => {
     expect(typeof p.axes.goalObservable).toBe('boolean');
   });
 
+  it('expands named variants for the algorithms they list, applied over every other override', () => {
+    const s: SuiteSpec = {
+      ...base(),
+      axes: { algo: ['sac', 'pebble'], task: ['reach'], seed: [0], teacher: ['oracle'], variant: ['learned', 'true-reward'] },
+      algoConfig: { pebble: { pebble: { unsupSteps: 100 } } },
+      variants: {
+        learned: { algos: ['pebble'], config: {} },
+        'true-reward': { algos: ['pebble'], config: { pebble: { rewardSource: 'true' } } },
+      },
+    };
+    const plan = expand(s);
+    expect(plan.cells.map((c) => c.group).sort()).toEqual(['pebble/oracle/learned', 'pebble/oracle/true-reward', 'sac']);
+    const t = plan.cells.find((c) => c.axes.variant === 'true-reward')!;
+    expect(t.trainConfig.pebble).toMatchObject({ rewardSource: 'true', unsupSteps: 100 });
+    expect(plan.cells.find((c) => c.axes.variant === 'learned')!.trainConfig.pebble).toMatchObject({ rewardSource: 'learned', unsupSteps: 100 });
+    expect(plan.cells.find((c) => c.axes.algo === 'sac')!.axes.variant).toBeUndefined();
+    // Refusals name the field.
+    expect(() => expand({ ...s, axes: { ...s.axes, variant: ['learned', 'nope'] } })).toThrow(/axes\.variant: "nope" is not defined in variants/);
+    expect(() => expand({ ...s, variants: { ...s.variants, extra: { config: {} } } })).toThrow(/variants\.extra: "extra" is not in axes\.variant/);
+    expect(() => expand({ ...s, variants: { ...s.variants, learned: { algos: ['surf'], config: {} } } })).toThrow(/variants\.learned\.algos: "surf" is not in axes\.algo/);
+    expect(() => expand({ ...s, variants: { ...s.variants, learned: { config: { pebble: { rewardSource: 'maybe' } } } } })).toThrow(/variant learned: invalid training config/);
+  });
+
   it('gives a cell the same id whatever the key order, and a new id when its resolved config changes', () => {
     const a = expand(base());
     const reordered = JSON.parse(JSON.stringify(base()));
