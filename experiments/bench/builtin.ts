@@ -4,6 +4,7 @@
  */
 import { BPREF_TEACHERS } from '../../reward/teachers/parse.js';
 import type { SuiteSpec } from './suite.js';
+import { PEBBLE_SUITES } from './builtin-pebble.js';
 
 /** B-Pref's ten seeds (reference/pbrl.md §2.6). */
 const BPREF_SEEDS = [12345, 23451, 34512, 45123, 51234, 67890, 78906, 89067, 90678, 6789];
@@ -145,33 +146,6 @@ const offlineCplReduced: SuiteSpec = {
   datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64, goalObservable: false }, dense: { segments: 300, pairsPerSegment: 16 }, sparse: { segments: 1200 } },
 };
 
-/**
- * `pebble-small`: the config of PEBBLE's CI learning test (test/agents/pebble.test.ts) across three
- * seeds, beside SAC on the true reward in the same config: the numbers the README quotes for it.
- */
-const pebbleSmall: SuiteSpec = {
-  name: 'pebble-small',
-  description:
-    "PEBBLE's CI learning-test config across seeds: reach with the goal visible, 5k env steps of 100-step episodes, 2x64 nets, " +
-    'an oracle with a 1000-query budget at 100 per round every 500 steps (800 asked by 5k), 50 reward epochs; SAC on the true reward in the same config.',
-  smokeScale: true,
-  axes: { algo: ['sac', 'pebble'], task: ['reach'], seed: [0, 1, 2], teacher: ['oracle'], feedback: [{ maxFeedback: 1000, queriesPerRound: 100 }] },
-  steps: 5000,
-  evalEvery: 1000,
-  evalEpisodes: 10,
-  config: {
-    maxPathLength: 100, batchSize: 128, seedSteps: 500, checkpointEvery: 100_000,
-    sac: { hiddenDims: [64, 64], actorLr: 1e-3, criticLr: 1e-3 },
-  },
-  algoConfig: {
-    pebble: {
-      pebble: { unsupSteps: 500, numInteract: 500 },
-      reward: { model: { hiddenDims: [64, 64] }, feedback: { epochs: 50 } },
-    },
-  },
-  taskConfig: { reach: goal(true) },
-};
-
 export const BUILTIN_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl': offlineCpl, 'offline-cpl-reduced': offlineCplReduced, 'pebble-small': pebbleSmall,
+  quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl': offlineCpl, 'offline-cpl-reduced': offlineCplReduced, ...PEBBLE_SUITES,
 };
