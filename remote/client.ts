@@ -4,11 +4,16 @@
  *
  * Uses a DEALER socket and matches replies by request id, so after a timeout a late reply to the old
  * request is recognised and dropped instead of being taken for the answer to the next one.
+ *
+ * With CURVE keys the connection is encrypted; a server that refuses this client's key ends the
+ * connection with a RemoteAuthError at once, and a handshake that keeps failing (usually the wrong
+ * server key) is named in the timeout's message.
  */
 import * as zmq from 'zeromq';
 import { Box, boxFromJSON } from '../core/spaces.js';
 import type { StepInfo, StepResult } from '../envs/sawyer-env.js';
 import type { VectorStep } from '../envs/vector-env.js';
+import type { ClientCurve } from './curve-keys.js';
 import {
   PROTOCOL_VERSION,
   RemoteError,
@@ -24,6 +29,8 @@ import {
 export interface ConnectionOptions {
   /** How long a request may wait for its reply (default 30 s). */
   timeoutMs?: number;
+  /** CURVE keys (remote/curve-keys.ts `loadClientCurve(dir)`), for a server started with `--curve`. */
+  curve?: ClientCurve;
 }
 
 export interface Reply {
@@ -39,27 +46,78 @@ export class RemoteTimeoutError extends Error {
   }
 }
 
+/** The server refused this client's CURVE key; the connection is closed (retrying cannot help). */
+export class RemoteAuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemoteAuthError';
+  }
+}
+
 export class RemoteConnection {
   private readonly sock: zmq.Dealer;
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private inFlight = 0;
   private closed = false;
+  private failure: RemoteAuthError | null = null;
+  private lastHandshakeError: string | null = null;
 
   private constructor(
     readonly endpoint: string,
     readonly timeoutMs: number,
+    private readonly curve: ClientCurve | undefined,
   ) {
     this.sock = new zmq.Dealer({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs });
+    if (curve) {
+      this.sock.curveServerKey = curve.serverKey;
+      this.sock.curvePublicKey = curve.publicKey;
+      this.sock.curveSecretKey = curve.secretKey;
+      void this.watchHandshakes();
+    }
   }
 
   /** Connects lazily (ZeroMQ style): a missing server shows up as a timeout on the first request. */
   static connect(endpoint: string, opts: ConnectionOptions = {}): RemoteConnection {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`timeoutMs must be a positive number, got ${opts.timeoutMs}`);
-    const c = new RemoteConnection(endpoint, timeoutMs);
+    const c = new RemoteConnection(endpoint, timeoutMs, opts.curve);
     c.sock.connect(endpoint);
     return c;
+  }
+
+  /** Whether this connection uses CURVE. */
+  get secure(): boolean {
+    return this.curve !== undefined;
+  }
+
+  private async watchHandshakes(): Promise<void> {
+    try {
+      for await (const ev of this.sock.events) {
+        if (ev.type === 'handshake:error:auth') {
+          // The server's ZAP handler said no: this key will never be let in.
+          this.failure = new RemoteAuthError(
+            `${this.endpoint} refused this client's CURVE key (${ev.error.message}); the server accepts only the <name>.key files in its --curve folder`,
+          );
+          this.closed = true;
+          this.sock.close();
+          return;
+        }
+        if (ev.type === 'handshake:error:protocol' || ev.type === 'handshake:error:other') this.lastHandshakeError = ev.error.message;
+        if (ev.type === 'handshake') this.lastHandshakeError = null;
+      }
+    } catch {
+      // socket closed
+    }
+  }
+
+  private timeoutMessage(cmd: string, timeoutMs: number): string {
+    let msg = `no reply from ${this.endpoint} to "${cmd}" within ${timeoutMs} ms; is \`pbrl serve\` running there and reachable?`;
+    if (this.curve) {
+      msg += ' This connection uses CURVE: check that its server key is this server\'s server.key and that the server runs with --curve';
+      if (this.lastHandshakeError) msg += ` (the CURVE handshake failed: ${this.lastHandshakeError})`;
+    }
+    return msg;
   }
 
   /**
@@ -81,15 +139,16 @@ export class RemoteConnection {
   }
 
   private async roundTrip(header: Record<string, unknown> & { cmd: string }, frames: Buffer[], timeoutMs: number): Promise<Reply> {
+    if (this.failure) throw this.failure;
     if (this.closed) throw new Error(`connection to ${this.endpoint} is closed`);
     const id = this.nextId++;
-    const timeoutMsg = `no reply from ${this.endpoint} to "${header.cmd}" within ${timeoutMs} ms; is \`pbrl serve\` running there and reachable?`;
     this.sock.receiveTimeout = timeoutMs;
     this.sock.sendTimeout = timeoutMs;
     try {
       await this.sock.send([encodeHeader({ ...header, v: PROTOCOL_VERSION, id }), ...frames]);
     } catch (err) {
-      if ((err as { code?: string }).code === 'EAGAIN') throw new RemoteTimeoutError(timeoutMsg);
+      if (this.failure) throw this.failure;
+      if ((err as { code?: string }).code === 'EAGAIN') throw new RemoteTimeoutError(this.timeoutMessage(header.cmd, timeoutMs));
       throw err;
     }
     const deadline = Date.now() + timeoutMs;
@@ -98,7 +157,8 @@ export class RemoteConnection {
       try {
         msg = await this.sock.receive();
       } catch (err) {
-        if ((err as { code?: string }).code === 'EAGAIN') throw new RemoteTimeoutError(timeoutMsg);
+        if (this.failure) throw this.failure;
+        if ((err as { code?: string }).code === 'EAGAIN') throw new RemoteTimeoutError(this.timeoutMessage(header.cmd, timeoutMs));
         throw err;
       }
       // A REQ-style server would put an empty delimiter first; skip it if present.
@@ -106,7 +166,7 @@ export class RemoteConnection {
       const h = decodeReplyHeader(msg[0]);
       if (h.id !== id) {
         // A late reply to a request that already timed out.
-        if (Date.now() > deadline) throw new RemoteTimeoutError(timeoutMsg);
+        if (Date.now() > deadline) throw new RemoteTimeoutError(this.timeoutMessage(header.cmd, timeoutMs));
         continue;
       }
       if (!h.ok) throw new RemoteError(h.error?.code ?? 'unknown', h.error?.message ?? 'request failed', header.cmd);
@@ -120,11 +180,43 @@ export class RemoteConnection {
     }
   }
 
+  /**
+   * Sends a request without waiting for (or reading) its reply, lingering briefly so it leaves even if
+   * the process exits right after: used to close sessions at exit, when nothing async can run.
+   */
+  sendAndForget(header: Record<string, unknown> & { cmd: string }): void {
+    if (this.closed) return;
+    try {
+      this.sock.linger = 500;
+      this.sock.send(encodeHeader({ ...header, v: PROTOCOL_VERSION, id: `exit-${this.nextId++}` })).catch(() => {});
+    } catch {
+      // a send already in progress: the server's idle sweep frees the session instead
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.sock.close();
   }
+}
+
+/**
+ * Sessions still open when the process exits are closed on the server (a fire-and-forget `close`),
+ * so a script that forgets `close()` or calls process.exit() does not leave envs held until the
+ * server's idle timeout.
+ */
+const openSessions = new Set<{ conn: RemoteConnection; session: string }>();
+let exitHookInstalled = false;
+
+function trackSession(entry: { conn: RemoteConnection; session: string }): void {
+  openSessions.add(entry);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const { conn, session } of openSessions) conn.sendAndForget({ cmd: 'close', session });
+    openSessions.clear();
+  });
 }
 
 export interface OpenOptions extends ConnectionOptions {
@@ -157,6 +249,7 @@ export class RemoteVectorEnv {
   readonly observationSpace: Box;
   readonly actionSpace: Box;
   private closed = false;
+  private readonly tracked: { conn: RemoteConnection; session: string };
 
   private constructor(
     readonly conn: RemoteConnection,
@@ -169,6 +262,8 @@ export class RemoteVectorEnv {
     this.actDim = info.actDim;
     this.observationSpace = spaces.observationSpace;
     this.actionSpace = spaces.actionSpace;
+    this.tracked = { conn, session: info.session };
+    trackSession(this.tracked);
   }
 
   /** Opens a session; pass an endpoint to get a private connection, or share an existing one. */
@@ -242,6 +337,7 @@ export class RemoteVectorEnv {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    openSessions.delete(this.tracked);
     try {
       await this.conn.request({ cmd: 'close', session: this.info.session });
     } catch {

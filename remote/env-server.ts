@@ -10,15 +10,24 @@
  * Requests are handled one at a time on the event loop. Every failure of a request (bad frame,
  * unknown command, wrong action size, NaN, env exception) becomes an error reply to that request
  * only; the loop keeps serving everyone else.
+ *
+ * Session ids are 128 random bits, so a client cannot step or close a session it was not given.
+ * Off loopback, the socket uses CURVE (encryption, and a ZAP handler that lets in only listed client
+ * keys) unless the caller explicitly asks for an insecure server.
  */
 import * as zmq from 'zeromq';
 import { randomBytes } from 'node:crypto';
 import { initPhysics } from '../envs/physics.js';
 import { getTask, taskNames } from '../envs/registry.js';
 import { OBS_DIM, ACT_DIM, DEFAULT_ENV_VERSION, parseEnvVersion, type EnvVersion, type SawyerEnv } from '../envs/sawyer-env.js';
+import { clipText, show } from './client-text.js';
+import type { ServerCurve } from './curve-keys.js';
+import { registerZapDomain } from './zap.js';
 import {
   PROTOCOL_VERSION,
   COMMANDS,
+  REQUEST_SHAPE,
+  isCommand,
   ProtocolError,
   decodeRequestHeader,
   encodeHeader,
@@ -52,9 +61,19 @@ export interface EnvServerOptions {
   version?: EnvVersion;
   /** Where diagnostics go (client errors, expired sessions); default: nowhere. */
   log?: (line: string) => void;
+  /** CURVE keys: encrypt every connection and accept only the listed client keys. */
+  curve?: ServerCurve;
+  /** Allow a non-loopback bind without CURVE (anyone who can reach the port can use the server). */
+  insecure?: boolean;
+  /** Client-error log lines allowed per 10 s before the rest are only counted (default 20). */
+  errorLogBurst?: number;
 }
 
 export const DEFAULT_BIND = 'tcp://127.0.0.1:5555';
+
+/** Longest log line the server writes; anything a client sent is clipped well below it. */
+const MAX_LOG_LINE = 400;
+const ERROR_LOG_WINDOW_MS = 10_000;
 
 interface Session {
   id: string;
@@ -71,16 +90,19 @@ interface Session {
 type Frames = Buffer[];
 
 export class EnvServer {
-  private readonly sock = new zmq.Router({ linger: 0, maxMessageSize: 64 * 1024 * 1024 });
+  private readonly sock: zmq.Router;
   private readonly sessions = new Map<string, Session>();
-  private readonly opts: Required<Omit<EnvServerOptions, 'log' | 'maxPathLength' | 'goalObservable'>> &
-    Pick<EnvServerOptions, 'maxPathLength' | 'goalObservable'>;
+  private readonly opts: Required<Omit<EnvServerOptions, 'log' | 'maxPathLength' | 'goalObservable' | 'curve' | 'insecure' | 'errorLogBurst'>> &
+    Pick<EnvServerOptions, 'maxPathLength' | 'goalObservable' | 'curve'>;
   private readonly log: (line: string) => void;
   private loop: Promise<void> | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
-  private sessionCounter = 0;
-  private readonly instance = randomBytes(4).toString('hex');
+  private releaseZap: (() => void) | null = null;
+  private readonly errorLogBurst: number;
+  private errorLogWindowStart = 0;
+  private errorLogCount = 0;
+  private errorLogSuppressed = 0;
   /** Requests served, for `hello` and diagnostics. */
   requests = 0;
   errors = 0;
@@ -97,12 +119,32 @@ export class EnvServer {
       maxPathLength: opts.maxPathLength,
       goalObservable: opts.goalObservable,
       version: parseEnvVersion(opts.version ?? DEFAULT_ENV_VERSION),
+      curve: opts.curve,
     };
     const { numEnvs, maxEnvsPerSession } = this.opts;
     if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > maxEnvsPerSession) {
       throw new Error(`numEnvs must be an integer in [1, ${maxEnvsPerSession}], got ${opts.numEnvs}`);
     }
-    this.log = opts.log ?? (() => {});
+    if (!opts.curve && !opts.insecure && !isLoopback(this.opts.bind)) {
+      throw new Error(
+        `${this.opts.bind} is reachable from other machines and this server has no CURVE keys: ` +
+          'create them with `pbrl serve --keygen DIR` and serve with `--curve DIR`, or pass --insecure to serve without authentication',
+      );
+    }
+    const userLog = opts.log;
+    // Every line is escaped and clipped at the last moment, whatever a message embeds.
+    this.log = userLog ? (line) => userLog(clipText(line, MAX_LOG_LINE)) : () => {};
+    this.errorLogBurst = opts.errorLogBurst ?? 20;
+    this.sock = new zmq.Router({ linger: 0, maxMessageSize: 64 * 1024 * 1024 });
+    if (opts.curve) {
+      this.sock.curveServer = true;
+      this.sock.curveSecretKey = opts.curve.secretKey;
+    }
+  }
+
+  /** 'curve' when connections are encrypted and client keys checked, else 'none'. */
+  get auth(): 'curve' | 'none' {
+    return this.opts.curve ? 'curve' : 'none';
   }
 
   /** The bound endpoint, with the real port when tcp port 0 / * was asked for. */
@@ -117,12 +159,20 @@ export class EnvServer {
   async start(): Promise<string> {
     await initPhysics();
     const bind = this.opts.bind.replace(/^(tcp:\/\/[^/]*):0$/, '$1:*');
+    const curve = this.opts.curve;
+    if (curve) {
+      const keys = new Map(curve.clients.map((c) => [c.publicKey, c.name]));
+      const zap = await registerZapDomain(keys, (address) => this.logClientError(`refused a CURVE client from ${address}: its public key is not among the accepted ones`));
+      this.releaseZap = zap.release;
+      this.sock.zapDomain = zap.domain;
+    }
     try {
       await this.sock.bind(bind);
     } catch (err) {
+      this.releaseZap?.();
       throw new Error(`cannot bind ${this.opts.bind}: ${(err as Error).message}`);
     }
-    if (!isLoopback(bind)) this.log(`warning: ${bind} is reachable from other machines; the protocol has no authentication`);
+    if (!isLoopback(bind) && !curve) this.log(`warning: ${bind} is reachable from other machines and --insecure was given: anyone who reaches it can use this server`);
     this.loop = this.serve();
     this.sweeper = setInterval(() => this.expireIdle(), Math.min(30_000, this.opts.sessionIdleMs)).unref();
     return this.endpoint;
@@ -135,6 +185,7 @@ export class EnvServer {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sock.close();
     await this.loop?.catch(() => {});
+    this.releaseZap?.();
     for (const s of this.sessions.values()) for (const e of s.envs) e.close();
     this.sessions.clear();
   }
@@ -148,6 +199,24 @@ export class EnvServer {
     } catch (err) {
       if (!this.closed) this.log(`server loop stopped: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Logs a line caused by a client, at most `errorLogBurst` per 10 s: a client that sends garbage
+   * in a loop gets error replies, not a log that fills the disk. What was dropped is counted.
+   */
+  private logClientError(line: string): void {
+    const now = Date.now();
+    if (now - this.errorLogWindowStart >= ERROR_LOG_WINDOW_MS) {
+      if (this.errorLogSuppressed > 0) this.log(`${this.errorLogSuppressed} more client error(s) in the last ${ERROR_LOG_WINDOW_MS / 1000} s were not logged`);
+      this.errorLogWindowStart = now;
+      this.errorLogCount = 0;
+      this.errorLogSuppressed = 0;
+    }
+    if (this.errorLogCount < this.errorLogBurst) {
+      this.errorLogCount++;
+      this.log(line);
+    } else this.errorLogSuppressed++;
   }
 
   /**
@@ -177,13 +246,30 @@ export class EnvServer {
       this.errors++;
       const pe =
         err instanceof ProtocolError ? err : new ProtocolError('internal', `unexpected server error: ${(err as Error)?.message ?? String(err)}`);
-      this.log(`request ${cmd}${id !== null ? ` #${id}` : ''} failed: [${pe.code}] ${pe.message}`);
+      this.logClientError(`request ${show(cmd, 32)}${id !== null ? ` #${show(id, 32)}` : ''} failed: [${pe.code}] ${clipText(pe.message, 200)}`);
       const reply: ReplyHeader = { v: PROTOCOL_VERSION, id, ok: false, error: { code: pe.code, message: pe.message } };
       return [...envelope, encodeHeader(reply)];
     }
   }
 
+  /** Refuses fields and frames the command does not take, before anything is looked up or changed. */
+  private checkShape(h: RequestHeader, payload: Frames): void {
+    if (!isCommand(h.cmd)) throw new ProtocolError('unknown_command', `unknown command ${show(h.cmd, 32)}; known: ${COMMANDS.join(', ')}`);
+    const shape = REQUEST_SHAPE[h.cmd];
+    for (const key of Object.keys(h)) {
+      if (key !== 'v' && key !== 'id' && key !== 'cmd' && !shape.fields.includes(key)) {
+        const allowed = shape.fields.length ? shape.fields.join(', ') : 'none';
+        throw new ProtocolError('bad_request', `${h.cmd} has no field ${show(key, 32)} (its fields besides v, id, cmd: ${allowed})`);
+      }
+    }
+    if (payload.length > shape.frames) {
+      const what = shape.frames === 0 ? 'no payload frames' : `exactly ${shape.frames} payload frame (the actions)`;
+      throw new ProtocolError('bad_frame', `${h.cmd} takes ${what} after the header; this request has ${payload.length}`);
+    }
+  }
+
   private dispatch(h: RequestHeader, payload: Frames): { header: Record<string, unknown>; frames: Buffer[] } {
+    this.checkShape(h, payload);
     switch (h.cmd) {
       case 'ping':
         return { header: {}, frames: [] };
@@ -200,6 +286,7 @@ export class EnvServer {
             actDim: ACT_DIM,
             sessions: this.sessions.size,
             commands: COMMANDS,
+            auth: this.auth,
           },
           frames: [],
         };
@@ -222,7 +309,7 @@ export class EnvServer {
         return { header: { closed: s.id }, frames: [] };
       }
       default:
-        throw new ProtocolError('unknown_command', `unknown command ${JSON.stringify(h.cmd)}; known: ${COMMANDS.join(', ')}`);
+        throw new ProtocolError('internal', `command ${show(h.cmd, 32)} has no handler`);
     }
   }
 
@@ -230,7 +317,7 @@ export class EnvServer {
     const id = optString(h, 'session');
     if (id === undefined) throw new ProtocolError('bad_request', `${h.cmd} needs a "session" field (from the reply to "open")`);
     const s = this.sessions.get(id);
-    if (!s) throw new ProtocolError('no_session', `no session "${id}" (closed, expired after ${this.opts.sessionIdleMs / 1000} s idle, or from another server)`);
+    if (!s) throw new ProtocolError('no_session', `no session ${show(id, 40)} (closed, expired after ${this.opts.sessionIdleMs / 1000} s idle, or from another server)`);
     s.lastUsed = Date.now();
     return s;
   }
@@ -240,18 +327,15 @@ export class EnvServer {
       throw new ProtocolError('too_many_sessions', `the server holds ${this.sessions.size} sessions (limit ${this.opts.maxSessions}); close one first`);
     }
     const task = optString(h, 'task') ?? this.opts.task;
-    let entry;
-    try {
-      entry = getTask(task);
-    } catch (err) {
-      throw new ProtocolError('bad_request', (err as Error).message);
-    }
+    if (!taskNames().includes(task)) throw new ProtocolError('bad_request', `unknown task ${show(task, 40)}; valid tasks: ${taskNames().join(', ')}`);
+    const entry = getTask(task);
     const numEnvs = optInt(h, 'numEnvs', 1, this.opts.maxEnvsPerSession) ?? this.opts.numEnvs;
     const maxPathLength = optInt(h, 'maxPathLength', 1, 1_000_000) ?? this.opts.maxPathLength;
     const goalObservable = optBool(h, 'goalObservable') ?? this.opts.goalObservable;
     const autoreset = optBool(h, 'autoreset') ?? true;
     const envs = Array.from({ length: numEnvs }, () => entry.create({ maxPathLength, goalObservable, version: this.opts.version }));
-    const id = `${this.instance}-${++this.sessionCounter}`;
+    // 128 random bits: knowing one's own session ids tells nothing about anyone else's.
+    const id = randomBytes(16).toString('base64url');
     this.sessions.set(id, {
       id,
       task,
@@ -289,7 +373,7 @@ export class EnvServer {
     else {
       if (!Array.isArray(h.envs) || h.envs.length === 0) throw new ProtocolError('bad_request', 'envs must be a non-empty array of env indices');
       which = h.envs.map((v, j) => {
-        if (!Number.isInteger(v) || v < 0 || v >= n) throw new ProtocolError('bad_request', `envs[${j}] must be an env index in [0, ${n - 1}], got ${JSON.stringify(v)}`);
+        if (!Number.isInteger(v) || v < 0 || v >= n) throw new ProtocolError('bad_request', `envs[${j}] must be an env index in [0, ${n - 1}], got ${show(v)}`);
         return v as number;
       });
       if (new Set(which).size !== which.length) throw new ProtocolError('bad_request', 'envs lists an env index twice');
@@ -302,7 +386,7 @@ export class EnvServer {
         throw new ProtocolError('bad_request', `seeds must be an array with one seed per reset env (${which.length})`);
       }
       seeds = h.seeds.map((v, j) => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError('bad_request', `seeds[${j}] must be a finite number, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError('bad_request', `seeds[${j}] must be a finite number, got ${show(v)}`);
         return v;
       });
     }

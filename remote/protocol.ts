@@ -8,15 +8,37 @@
  * text, which is where most of the cost of a naive JSON protocol would be.
  */
 
+import { clipText, show } from './client-text.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Commands the server understands. */
 export const COMMANDS = ['hello', 'open', 'spaces', 'reset', 'step', 'poses', 'close', 'ping'] as const;
 export type Command = (typeof COMMANDS)[number];
 
+/**
+ * What each request may carry besides `v`, `id` and `cmd`: its header fields and its number of payload
+ * frames. The server refuses anything else (an unknown field is usually a typo that would otherwise be
+ * ignored silently; an extra frame is a client bug), before it touches any session.
+ */
+export const REQUEST_SHAPE: Record<Command, { fields: readonly string[]; frames: number }> = {
+  hello: { fields: [], frames: 0 },
+  ping: { fields: [], frames: 0 },
+  open: { fields: ['task', 'numEnvs', 'autoreset', 'maxPathLength', 'goalObservable'], frames: 0 },
+  spaces: { fields: ['session'], frames: 0 },
+  reset: { fields: ['session', 'seed', 'seeds', 'envs', 'options', 'withPoses'], frames: 0 },
+  step: { fields: ['session', 'withPoses'], frames: 1 },
+  poses: { fields: ['session'], frames: 0 },
+  close: { fields: ['session'], frames: 0 },
+};
+
+export function isCommand(cmd: string): cmd is Command {
+  return (COMMANDS as readonly string[]).includes(cmd);
+}
+
 /** Error codes in `{ok: false, error: {code, message}}` replies. */
 export type ErrorCode =
-  | 'bad_frame' // header is not JSON, not an object, or a payload frame has the wrong size
+  | 'bad_frame' // header is not JSON / not an object, a payload frame has the wrong size, or the request has frames its command does not take
   | 'bad_version' // header.v is missing or not PROTOCOL_VERSION
   | 'unknown_command'
   | 'bad_request' // a field has the wrong type or is out of range
@@ -120,12 +142,13 @@ export function decodeRequestHeader(buf: Buffer | undefined): RequestHeader {
   try {
     h = JSON.parse(buf.toString('utf8'));
   } catch (err) {
-    throw new ProtocolError('bad_frame', `header frame is not valid JSON (${(err as Error).message})`);
+    // V8's message quotes the input; clip it (a client chose those bytes).
+    throw new ProtocolError('bad_frame', `header frame is not valid JSON (${clipText((err as Error).message, 100)})`);
   }
   if (h === null || typeof h !== 'object' || Array.isArray(h)) throw new ProtocolError('bad_frame', 'header must be a JSON object');
   const o = h as Record<string, unknown>;
   if (o.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError('bad_version', `protocol version ${JSON.stringify(o.v)} is not supported; this server speaks v=${PROTOCOL_VERSION}`);
+    throw new ProtocolError('bad_version', `protocol version ${show(o.v)} is not supported; this server speaks v=${PROTOCOL_VERSION}`);
   }
   if (typeof o.cmd !== 'string') throw new ProtocolError('bad_request', 'header.cmd must be a string');
   if (o.id !== undefined && typeof o.id !== 'number' && typeof o.id !== 'string') {
@@ -147,7 +170,7 @@ export function optInt(h: Record<string, unknown>, field: string, min: number, m
   const v = h[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ProtocolError('bad_request', `${field} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    throw new ProtocolError('bad_request', `${field} must be an integer in [${min}, ${max}], got ${show(v)}`);
   }
   return v;
 }
@@ -155,20 +178,20 @@ export function optInt(h: Record<string, unknown>, field: string, min: number, m
 export function optFiniteNumber(h: Record<string, unknown>, field: string): number | undefined {
   const v = h[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError('bad_request', `${field} must be a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError('bad_request', `${field} must be a finite number, got ${show(v)}`);
   return v;
 }
 
 export function optBool(h: Record<string, unknown>, field: string): boolean | undefined {
   const v = h[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new ProtocolError('bad_request', `${field} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new ProtocolError('bad_request', `${field} must be true or false, got ${show(v)}`);
   return v;
 }
 
 export function optString(h: Record<string, unknown>, field: string): string | undefined {
   const v = h[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new ProtocolError('bad_request', `${field} must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new ProtocolError('bad_request', `${field} must be a string, got ${show(v)}`);
   return v;
 }

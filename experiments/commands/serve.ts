@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { EnvServer, DEFAULT_BIND, isLoopback } from '../../remote/env-server.js';
 import { PROTOCOL_VERSION } from '../../remote/protocol.js';
+import { generateKeys, loadServerCurve } from '../../remote/curve-keys.js';
 import { taskNames } from '../../envs/registry.js';
 import { parseEnvVersion } from '../../envs/sawyer-env.js';
 
@@ -15,6 +16,10 @@ interface ServeOpts {
   goalObservable?: boolean;
   envVersion: string;
   quiet?: boolean;
+  keygen?: string;
+  name: string;
+  curve?: string;
+  insecure?: boolean;
 }
 
 function intOption(name: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -36,7 +41,32 @@ export function register(program: Command): void {
     .option('--goal-observable', 'show the goal in obs[36:39] unless a session asks otherwise (default hidden, as Meta-World\'s raw tasks and B-Pref)')
     .option('--env-version <v>', 'Meta-World version the envs match where they differ: v2 (B-Pref, mid-2021) | v3', 'v2')
     .option('--quiet', 'do not log client errors and expired sessions')
+    .option('--curve <dir>', 'encrypt with CURVE and accept only the client keys in <dir> (its server.key_secret and every <name>.key)')
+    .option('--keygen <dir>', 'write CURVE keys into <dir> (server pair if absent, plus client pair --name; files 0600, never overwritten) and exit')
+    .option('--name <name>', 'with --keygen: name of the client pair to write', 'client')
+    .option('--insecure', 'allow a non-loopback --bind without --curve (anyone who reaches the port can use the server)')
+    .addHelpText(
+      'after',
+      `
+Requests: frame 0 a JSON header ({"v": ${PROTOCOL_VERSION}, "cmd", "id"?, ...}); only "step" carries one more
+frame (float32 actions). Unknown fields or extra frames are refused (bad_request / bad_frame).
+
+Security: the default bind is loopback. A non-loopback --bind needs --curve (or --insecure):
+  pbrl serve --keygen keys/                   # keys/server.key(_secret), keys/client.key(_secret)
+  pbrl serve --bind tcp://0.0.0.0:5555 --curve keys/
+  # client machine: copy keys/server.key and keys/client.key_secret, then
+  #   TS:     RemoteVectorEnv.open(ep, { curve: loadClientCurve('keys') })
+  #   Python: PbrlVectorEnv(ep, keys="keys")
+More clients: pbrl serve --keygen keys/ --name alice (restart the server to accept it).`,
+    )
     .action(async (opts: ServeOpts) => {
+      if (opts.keygen !== undefined) {
+        const { written } = generateKeys(opts.keygen, opts.name);
+        console.log(`pbrl serve: wrote ${written.join(', ')} (mode 0600)`);
+        console.log(`pbrl serve: serve with --curve ${opts.keygen}; a client needs server.key and ${opts.name}.key_secret`);
+        return;
+      }
+      const curve = opts.curve !== undefined ? loadServerCurve(opts.curve) : undefined;
       const server = new EnvServer({
         task: opts.task,
         numEnvs: intOption('num-envs', opts.numEnvs, 1, 256),
@@ -47,10 +77,15 @@ export function register(program: Command): void {
         goalObservable: Boolean(opts.goalObservable),
         version: parseEnvVersion(opts.envVersion, '--env-version'),
         log: opts.quiet ? undefined : (line) => console.error(`[pbrl serve] ${line}`),
+        curve,
+        insecure: Boolean(opts.insecure),
       });
       const endpoint = await server.start();
       console.log(`pbrl serve: task ${opts.task}, ${opts.numEnvs} env(s) per session, goal ${opts.goalObservable ? 'observable' : 'hidden'} by default, Meta-World ${opts.envVersion}, protocol v${PROTOCOL_VERSION}, listening on ${endpoint}`);
-      if (!isLoopback(endpoint)) console.log('pbrl serve: this endpoint accepts connections from other machines');
+      if (curve) console.log(`pbrl serve: CURVE on, accepting ${curve.clients.length} client key(s): ${curve.clients.map((c) => c.name).join(', ')}`);
+      if (!isLoopback(endpoint)) {
+        console.log(curve ? 'pbrl serve: this endpoint accepts CURVE clients from other machines' : 'pbrl serve: WARNING --insecure: anyone who reaches this endpoint can use it');
+      }
       console.log('pbrl serve: Ctrl-C stops');
       await new Promise<void>((resolve) => {
         const stop = (sig: string): void => {
