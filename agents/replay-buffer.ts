@@ -95,6 +95,31 @@ export class ReplayBuffer {
     return out;
   }
 
+  /**
+   * Overwrites rows [from, from + count) of `out` with a uniform sample (with replacement) of the newest
+   * `window` transitions (QPA's hybrid replay draws part of each batch from recent policy data).
+   */
+  sampleRecent(rng: Rng, out: Batch, from: number, count: number, window: number): Batch {
+    if (this.count === 0) throw new Error('ReplayBuffer.sampleRecent: the buffer is empty');
+    if (!Number.isInteger(window) || window < 1) throw new Error(`ReplayBuffer.sampleRecent: window must be an integer >= 1, got ${window}`);
+    if (!Number.isInteger(from) || !Number.isInteger(count) || from < 0 || count < 0 || from + count > out.size) {
+      throw new Error(`ReplayBuffer.sampleRecent: rows [${from}, ${from + count}) do not fit a batch of ${out.size}`);
+    }
+    const w = Math.min(window, this.count);
+    const { obsDim: od, actDim: ad } = this;
+    for (let b = from; b < from + count; b++) {
+      // The newest slot is next - 1; u steps back from it, wrapping around the ring.
+      const u = rng.int(w);
+      const i = (this.next - 1 - u + 2 * this.capacity) % this.capacity;
+      out.obs.set(this.obsBuf.subarray(i * od, (i + 1) * od), b * od);
+      out.nextObs.set(this.nextObsBuf.subarray(i * od, (i + 1) * od), b * od);
+      out.actions.set(this.actBuf.subarray(i * ad, (i + 1) * ad), b * ad);
+      out.rewards[b] = this.rewBuf[i];
+      out.dones[b] = this.doneBuf[i];
+    }
+    return out;
+  }
+
   /** Replace every stored training reward with rewardFn's, in chunks of `chunk` transitions. */
   relabel(rewardFn: RewardFn, chunk = 10_000): void {
     for (let start = 0; start < this.count; start += chunk) {

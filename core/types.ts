@@ -22,6 +22,13 @@ export interface PoseTrack {
   data: Float32Array;
 }
 
+/** Per-step reward factors from the env's `info` (e.g. in_place_reward): step-major, names.length per step. */
+export interface FactorTrack {
+  names: string[];
+  /** length = steps * names.length */
+  data: Float32Array;
+}
+
 /** One episode (or a piece of one). obs has length (T + 1) * obsDim: it includes the final observation. */
 export interface Trajectory {
   task: string;
@@ -36,6 +43,8 @@ export interface Trajectory {
   terminated: boolean;
   truncated: boolean;
   poses?: PoseTrack;
+  /** Reward factors per step, when the recorder was asked for them (HERON's teacher reads them). */
+  factors?: FactorTrack;
   /** Free-form provenance: policy name, noise level, checkpoint. */
   meta?: Record<string, unknown>;
 }
@@ -54,6 +63,8 @@ export interface Segment {
   rewards: Float32Array; // true rewards, hidden from learners, used by synthetic teachers
   success: Uint8Array;
   poses?: PoseTrack;
+  /** The trajectory's reward factors over the segment's steps, when it recorded them. */
+  factors?: FactorTrack;
 }
 
 /**

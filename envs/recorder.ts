@@ -18,10 +18,13 @@ export class EpisodeRecorder {
   private truncated = false;
   private seed = 0;
   private started = false;
+  private factors: number[] = [];
 
   constructor(
     private readonly env: SawyerEnv,
     private readonly recordPoses = true,
+    /** `info` keys recorded per step into trajectory.factors (HERON's teacher); none by default. */
+    private readonly factorKeys: readonly string[] = [],
   ) {}
 
   /** Call right after env.reset() with the observation it returned. */
@@ -31,6 +34,7 @@ export class EpisodeRecorder {
     this.rewards = [];
     this.success = [];
     this.poses = [];
+    this.factors = [];
     this.terminated = false;
     this.truncated = false;
     this.seed = seed;
@@ -54,6 +58,11 @@ export class EpisodeRecorder {
     for (let i = 0; i < OBS_DIM; i++) this.obs.push(r.obs[i]);
     this.rewards.push(r.reward);
     this.success.push(r.info.success ? 1 : 0);
+    for (const k of this.factorKeys) {
+      const v = (r.info as unknown as Record<string, unknown>)[k];
+      if (typeof v !== 'number') throw new Error(`EpisodeRecorder: info has no numeric "${k}" (keys: ${Object.keys(r.info).join(', ')})`);
+      this.factors.push(v);
+    }
     this.terminated = r.terminated;
     this.truncated = r.truncated;
     if (this.recordPoses) this.capturePose();
@@ -85,6 +94,7 @@ export class EpisodeRecorder {
       this.poses.forEach((p, i) => data.set(p, i * n));
       t.poses = { bodyNames: [...this.bodyNames], data };
     }
+    if (this.factorKeys.length) t.factors = { names: [...this.factorKeys], data: Float32Array.from(this.factors) };
     this.started = false;
     return t;
   }

@@ -105,6 +105,8 @@ export interface RunHooks {
   onEpisodeEnd?: (traj: Trajectory, episode: number) => void;
   /** Record body poses in those episodes (needed when people label their segments). */
   recordPoses?: boolean;
+  /** `info` keys recorded per step into those episodes' factors (HERON's teacher; in-process stepping only). */
+  recordFactors?: readonly string[];
   /** Extra state for checkpoints (e.g. reward model, labels) and its restore on --resume. */
   saveState?: () => Promise<unknown>;
   loadState?: (state: unknown) => Promise<void>;
@@ -237,7 +239,8 @@ export async function runOnline(agent: Agent, cfg: OnlineRunConfig, run: RunDir,
 
   const batch = allocBatch(cfg.batchSize, obsDim, actDim);
   // Episodes for the reward learner; body poses only when a person will watch the segments.
-  const recorder = hooks.onEpisodeEnd && !(cfg.workers ?? 0) ? new EpisodeRecorder(env, hooks.recordPoses ?? false) : null;
+  const recorder = hooks.onEpisodeEnd && !(cfg.workers ?? 0) ? new EpisodeRecorder(env, hooks.recordPoses ?? false, hooks.recordFactors ?? []) : null;
+  if (hooks.recordFactors?.length && (cfg.workers ?? 0) > 0) throw new Error('recording reward factors (HERON) needs in-process stepping: use --workers 0');
   const bar = cfg.progress && process.stderr.isTTY
     ? new SingleBar({ format: '{bar} {value}/{total} steps | {sps} env steps/s | {ups} updates/s | eval success {succ} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true })
     : null;

@@ -6,12 +6,13 @@
 import { z } from 'zod';
 import { SAC_SEED_STEPS, SacConfigSchema } from '../agents/sac.js';
 import { PEBBLE_SEED_STEPS, PebbleConfigSchema } from '../agents/pebble.js';
+import { ZOO_ALGOS, ZOO_CONFIG_FIELDS, withZooDefaults, zooConfigDefaults } from './zoo-config.js';
 import { rewardConfigSchema } from '../reward/config.js';
 import { taskNames } from '../envs/registry.js';
 import { DEFAULT_ENV_VERSION, ENV_VERSIONS } from '../envs/sawyer-env.js';
 
 /** Online algorithms: SAC on the true reward; PEBBLE and SURF learn the reward from preferences. */
-export const ALGOS = ['sac', 'pebble', 'surf'] as const;
+export const ALGOS = ['sac', 'pebble', 'surf', ...ZOO_ALGOS] as const;
 
 export const TrainConfigSchema = z
   .object({
@@ -56,6 +57,7 @@ export const TrainConfigSchema = z
       })
       .strict()
       .optional(),
+    ...ZOO_CONFIG_FIELDS,
     /** Reward model, teacher, query strategy and budget (PEBBLE / SURF). SURF sets feedback.surf. */
     reward: rewardConfigSchema.optional().default(rewardConfigSchema.parse({})),
   })
@@ -65,11 +67,11 @@ export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 /** Validate, naming every bad field and what it accepts. */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const r = TrainConfigSchema.safeParse(withAlgoSeedSteps(raw));
+  const r = TrainConfigSchema.safeParse(withZooDefaults(withAlgoSeedSteps(raw)));
   if (!r.success) {
     throw new Error(`invalid training config:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
   }
-  return r.data;
+  return zooConfigDefaults(r.data);
 }
 
 /**

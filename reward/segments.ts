@@ -73,6 +73,7 @@ export function extractSegment(traj: Trajectory, start: number, H: number, traje
     success: traj.success.slice(start, start + H),
     finalObs: traj.obs.slice((start + H) * obsDim, (start + H + 1) * obsDim),
     ...(poses ? { poses } : {}),
+    ...(traj.factors ? { factors: { names: [...traj.factors.names], data: traj.factors.data.slice(start * traj.factors.names.length, (start + H) * traj.factors.names.length) } } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { SAC } from '../../agents/sac.js';
 import { makeEnv } from '../../envs/registry.js';
 import { runOnline } from '../online-runner.js';
 import { setupPebble } from '../pebble-setup.js';
+import { isZooAlgo, setupZoo } from '../zoo-setup.js';
 import { RunDir } from '../run-files.js';
 import { parseSavedTrainConfig, parseTrainConfig, TrainConfig } from '../train-config.js';
 // Offline algorithms (bc, sft, percent-bc, iql, cpl, ipl) have their own runner and config: experiments/offline-runner.ts.
@@ -76,7 +77,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train an agent on a task: SAC (true reward), PEBBLE / SURF (reward learned from preferences), or offline algorithms on a dataset; writes metrics, config and checkpoints')
-    .option('--algo <name>', 'sac | pebble | surf (online); bc | sft | percent-bc | iql | cpl | ipl (offline, with --dataset; pbc: deprecated alias of sft)', 'sac')
+    .option('--algo <name>', 'sac | pebble | surf | qpa | rbrl | heron (online); bc | sft | percent-bc | iql | cpl | ipl (offline, with --dataset; pbc: deprecated alias of sft)', 'sac')
     .option('--task <name>', 'task name (see `pbrl envs`)')
     .option('--steps <n>', 'environment steps (default 100000)')
     .option('--seed <n>', 'random seed (default 0)')
@@ -144,9 +145,10 @@ export function register(program: Command): void {
       if (cfg.human && cfg.algo === 'sac') throw new Error('--teacher human needs --algo pebble or surf (sac trains on the true reward)');
       const geometryEnv = cfg.human ? await makeEnv(cfg.task, envOpts) : null;
       geometryEnv?.reset({ seed: cfg.seed }); // the scene (and so its geometry) exists after a reset
+      const humanLabeling = geometryEnv ? { runDir: opts.out, geometry: { [cfg.task]: geometryEnv.geometry() } } : undefined;
       const prefs = cfg.algo === 'pebble' || cfg.algo === 'surf'
-        ? await setupPebble(cfg, agent, geometryEnv ? { runDir: opts.out, geometry: { [cfg.task]: geometryEnv.geometry() } } : undefined)
-        : null;
+        ? await setupPebble(cfg, agent, humanLabeling)
+        : isZooAlgo(cfg.algo) ? await setupZoo(cfg, agent, humanLabeling) : null;
       geometryEnv?.close();
 
       if (opts.progress) {

@@ -1,0 +1,71 @@
+/**
+ * Built-in suites of the method zoo (issue 17): each method beside its base at one small, documented
+ * budget — PEBBLE's CI learning-test config (`pebble-small`): reach with the goal visible, 5k env
+ * steps of 100-step episodes, 2x64 nets, a 1000-query budget at 100 per round every 500 steps from
+ * step 1000 (800 asked by 5k), 50 reward epochs, 10 evaluation episodes every 1000 steps, seeds 0-2.
+ *
+ * The zoo algorithms read teacher and budget from their config here (algoConfig), so the base's
+ * cells are exactly `pebble-small`'s PEBBLE cells (same resolved config, same cell ids).
+ */
+import type { SuiteSpec } from './suite.js';
+
+const BUDGET = { maxFeedback: 1000, queriesPerRound: 100 };
+
+/** What every zoo-small cell shares (pebble-small's config). */
+function small(
+  name: string, description: string, algos: string[],
+  feedback: Record<string, Record<string, unknown>>, algoConfig: Record<string, Record<string, unknown>> = {},
+): SuiteSpec {
+  return {
+    name,
+    description,
+    smokeScale: true,
+    axes: { algo: ['pebble', ...algos], task: ['reach'], seed: [0, 1, 2], teacher: ['oracle'], feedback: [BUDGET] },
+    steps: 5000,
+    evalEvery: 1000,
+    evalEpisodes: 10,
+    config: {
+      maxPathLength: 100, batchSize: 128, seedSteps: 500, checkpointEvery: 100_000, goalObservable: true,
+      sac: { hiddenDims: [64, 64], actorLr: 1e-3, criticLr: 1e-3 },
+    },
+    algoConfig: {
+      pebble: { pebble: { unsupSteps: 500, numInteract: 500 }, reward: { model: { hiddenDims: [64, 64] }, feedback: { epochs: 50 } } },
+      ...Object.fromEntries(algos.map((a) => [a, {
+        pebble: { unsupSteps: 500, numInteract: 500 },
+        reward: { model: { hiddenDims: [64, 64] }, feedback: { epochs: 50, ...BUDGET, ...feedback[a] } },
+        ...algoConfig[a],
+      }])),
+    },
+  };
+}
+
+/** `qpa-small`: QPA (last 10 episodes = 1000 steps for queries and half of each SAC batch) vs PEBBLE, same oracle budget. */
+const qpaSmall = small(
+  'qpa-small',
+  "QPA vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps, oracle, 1000-query budget at 100 per round, 800 asked): " +
+    'QPA queries uniformly from the last 10 episodes and draws half of each SAC batch from them.',
+  ['qpa'],
+  { qpa: { teacher: 'oracle' } },
+);
+
+/** `rbrl-small`: rating-based RL (3 classes, one rated segment = one query) vs PEBBLE with as many pair queries. */
+const rbrlSmall = small(
+  'rbrl-small',
+  "Rating-based RL vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps): RbRL rates 100 single segments per round into 3 return classes " +
+    '(equal bins of [0, 10 x H]), PEBBLE asks an oracle 100 pairs per round; 800 queries each by 5k.',
+  ['rbrl'],
+  {},
+);
+
+/** `heron-small`: HERON's factor-hierarchy teacher (success > in_place_reward > -obj_to_target) vs PEBBLE's oracle on the summed reward. */
+const heronSmall = small(
+  'heron-small',
+  "HERON vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps, 800 pair queries each): HERON's teacher ranks segments by success, then in-place reward, " +
+    'then distance to the goal (10% relative tie margin); PEBBLE\'s oracle by the summed true reward.',
+  ['heron'],
+  {},
+);
+
+export const ZOO_SUITES: Readonly<Record<string, SuiteSpec>> = {
+  'qpa-small': qpaSmall, 'rbrl-small': rbrlSmall, 'heron-small': heronSmall,
+};
