@@ -52,10 +52,29 @@ export class TeacherRatingSource implements RatingSource {
   }
 }
 
+/**
+ * What the labeling page adds to a PreferenceLabel. `answer` marks a pair a person judged without
+ * preferring a side ("both bad", "can't tell"); its label is null, so a reader that ignores `answer`
+ * treats it like a skip, and PreferenceDataset counts it as equal or drops it by config.
+ * `confidence` is how sure the person said they were.
+ */
+export type HumanAnswer = 'both-bad' | 'cant-tell';
+export type LabelConfidence = 'low' | 'medium' | 'high';
+export interface HumanPreferenceLabel extends PreferenceLabel {
+  answer?: HumanAnswer;
+  confidence?: LabelConfidence;
+}
+/** A rating with the name of its level (e.g. "good") as the labeller saw it, and their confidence. */
+export interface HumanRatingLabel extends RatingLabel {
+  level?: string;
+  confidence?: LabelConfidence;
+}
+
 const common = {
   teacher: z.string().min(1),
   time: z.number().finite().optional(),
   durationMs: z.number().finite().nonnegative().optional(),
+  confidence: z.enum(['low', 'medium', 'high']).optional(),
 };
 
 export const preferenceLabelSchema = z
@@ -63,21 +82,24 @@ export const preferenceLabelSchema = z
     a: z.string().min(1),
     b: z.string().min(1),
     label: z.union([z.literal(1), z.literal(0), z.literal(0.5), z.null()]),
+    answer: z.enum(['both-bad', 'cant-tell']).optional(),
     ...common,
   })
-  .strict();
+  .strict()
+  .refine((l) => l.answer === undefined || l.label === null, { message: 'a "both-bad" / "cant-tell" answer has label null' });
 
 export const ratingLabelSchema = z
   .object({
     segment: z.string().min(1),
     rating: z.number().int().nonnegative(),
     classes: z.number().int().min(2),
+    level: z.string().min(1).optional(),
     ...common,
   })
   .strict()
   .refine((r) => r.rating < r.classes, { message: 'rating must be < classes' });
 
-export type StoredLabel = PreferenceLabel | RatingLabel;
+export type StoredLabel = HumanPreferenceLabel | HumanRatingLabel;
 
 export function isRatingLabel(l: StoredLabel): l is RatingLabel {
   return 'segment' in l;
@@ -100,9 +122,9 @@ export function parseStoredLabel(value: unknown, where: string): StoredLabel {
 }
 
 /** Reads a label file (missing file: no labels). Blank lines are allowed; anything else must be a valid label. */
-export function readLabelFile(path: string): { preferences: PreferenceLabel[]; ratings: RatingLabel[] } {
-  const preferences: PreferenceLabel[] = [];
-  const ratings: RatingLabel[] = [];
+export function readLabelFile(path: string): { preferences: HumanPreferenceLabel[]; ratings: HumanRatingLabel[] } {
+  const preferences: HumanPreferenceLabel[] = [];
+  const ratings: HumanRatingLabel[] = [];
   if (!existsSync(path)) return { preferences, ratings };
   const lines = readFileSync(path, 'utf8').split('\n');
   lines.forEach((line, i) => {

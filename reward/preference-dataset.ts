@@ -4,6 +4,7 @@
  * the labeling page) are joined with their segments through a lookup.
  */
 import type { PreferenceLabel, RatingLabel } from '../core/types.js';
+import type { HumanPreferenceLabel, LabelConfidence } from './label-source.js';
 import { validateSegment, type RewardSegment } from './segments.js';
 import { segmentFromJSON, segmentToJSON, type SegmentJSON } from './segment-io.js';
 
@@ -30,6 +31,27 @@ export interface RatedSegment {
   segment: RewardSegment;
   rating: number;
   classes: number;
+}
+
+/**
+ * What to train on from a person's answers beyond left/right/equal: "both bad" and "can't tell"
+ * count as equal (target 0.5) or are dropped; answers below `minConfidence` are dropped. The
+ * default (drop both, keep every confidence) is what a reader of plain PreferenceLabels did.
+ */
+export interface HumanAnswerPolicy {
+  bothBad?: 'drop' | 'equal';
+  cantTell?: 'drop' | 'equal';
+  minConfidence?: LabelConfidence;
+}
+
+const CONFIDENCE_RANK: Record<LabelConfidence, number> = { low: 1, medium: 2, high: 3 };
+
+/** The training target of a stored label under a policy; null = not trained on. */
+export function effectiveLabel(l: HumanPreferenceLabel, policy: HumanAnswerPolicy = {}): SoftLabel | null {
+  if (policy.minConfidence !== undefined && l.confidence !== undefined && CONFIDENCE_RANK[l.confidence] < CONFIDENCE_RANK[policy.minConfidence]) return null;
+  if (l.answer === 'both-bad') return (policy.bothBad ?? 'drop') === 'equal' ? 0.5 : null;
+  if (l.answer === 'cant-tell') return (policy.cantTell ?? 'drop') === 'equal' ? 0.5 : null;
+  return l.label;
 }
 
 export type SegmentLookup = ReadonlyMap<string, RewardSegment> | ((id: string) => RewardSegment | undefined);
@@ -86,15 +108,25 @@ export class PreferenceDataset {
     for (const p of pairs) this.add(p.a, p.b, p.label);
   }
 
-  /** Adds stored labels, finding their segments by id; an unknown id is an error naming it. */
-  addLabels(labels: readonly PreferenceLabel[], segments: SegmentLookup): void {
+  /**
+   * Adds stored labels, finding their segments by id; an unknown id is an error naming it.
+   * `policy` says what "both bad" / "can't tell" / low-confidence answers become (default: dropped,
+   * counted as skipped).
+   */
+  addLabels(labels: readonly HumanPreferenceLabel[], segments: SegmentLookup, policy: HumanAnswerPolicy = {}): void {
+    for (const k of ['bothBad', 'cantTell'] as const) {
+      if (policy[k] !== undefined && policy[k] !== 'drop' && policy[k] !== 'equal') throw new Error(`${k} must be "drop" or "equal", got ${JSON.stringify(policy[k])}`);
+    }
+    if (policy.minConfidence !== undefined && !(policy.minConfidence in CONFIDENCE_RANK)) throw new Error(`minConfidence must be low, medium or high, got ${JSON.stringify(policy.minConfidence)}`);
+    const targets = labels.map((l) => effectiveLabel(l, policy));
     const resolved = labels.map((l, i) => {
-      if (l.label === null) return null;
+      const label = targets[i];
+      if (label === null) return null;
       const a = lookup(segments, l.a);
       const b = lookup(segments, l.b);
       if (!a) throw new Error(`label ${i}: segment "${l.a}" (a) is not among the known segments`);
       if (!b) throw new Error(`label ${i}: segment "${l.b}" (b) is not among the known segments`);
-      return { a, b, label: l.label };
+      return { a, b, label };
     });
     // Check everything first so one bad label adds nothing.
     let L = this.segLength;
@@ -104,7 +136,7 @@ export class PreferenceDataset {
       L ??= r.a.length;
       if (r.a.length !== L || r.b.length !== L) throw new Error(`label ${i}: segments of length ${r.a.length} and ${r.b.length}, expected ${L} like the rest`);
     });
-    labels.forEach((l) => l.label === null && this.skipped++);
+    targets.forEach((t) => t === null && this.skipped++);
     for (const r of resolved) if (r) this.add(r.a, r.b, r.label);
   }
 

@@ -28,6 +28,20 @@ interface ClipsOpts {
   fps: string;
 }
 
+/**
+ * Written beside side-by-side clips: which segments each pair-k file shows, left and right, and how
+ * many frames each has (the shorter holds its last frame until the longer ends).
+ */
+interface SideBySideManifest {
+  format: 'pbrl-side-by-side';
+  version: 1;
+  source: string;
+  width: number;
+  height: number;
+  fps: number;
+  clips: { file: string; left: string; right: string; frames: number; leftFrames: number; rightFrames: number }[];
+}
+
 /** File names may not contain the ':' of segment ids on every system. */
 const fileName = (id: string) => id.replace(/[^A-Za-z0-9._-]+/g, '_');
 
@@ -41,7 +55,7 @@ export function register(program: Command): void {
     .option('--ids <list>', 'comma-separated segment ids (task:seed:start:length) to export')
     .option('--count <n>', 'export n random segments')
     .option('--pairs <n>', 'export n random pairs: two clips each plus pairs.json for `pbrl label --videos`')
-    .option('--side-by-side', 'with --pairs: one clip per pair, left and right in one frame')
+    .option('--side-by-side', 'with --pairs: one clip per pair, left and right in one frame, plus side-by-side.json naming the segments on each side')
     .option('--episodes', 'export every whole episode')
     .option('--length <H>', 'segment length in steps', '50')
     .option('--seed <n>', 'seed for drawing segments', '0')
@@ -65,6 +79,7 @@ export function register(program: Command): void {
       const seed = intOption('seed', opts.seed, 0);
       let items: ClipItem[];
       let manifest: { pairs: { a: { file: string; id: string }; b: { file: string; id: string } }[] } | null = null;
+      let sideBySide: SideBySideManifest | null = null;
       if (opts.ids !== undefined) {
         const ids = opts.ids.split(',').map((s) => s.trim()).filter(Boolean);
         for (const id of ids) if (!source.get(id)) throw new Error(`--ids: "${id}" is not a segment of ${run?.file} (form task:seed:start:length, inside an episode)`);
@@ -83,7 +98,22 @@ export function register(program: Command): void {
         const pairs = pairsFile
           ? pairsFile.queries.map((q) => [q.a, q.b!] as const)
           : samplePairs(T, { count: intOption('pairs', opts.pairs, 1), length, seed }).map(([a, b]) => [segmentId(T, a), segmentId(T, b)] as const);
-        if (opts.sideBySide) items = pairs.map(([a, b], k) => ({ name: `pair-${k}`, ids: [a, b] }));
+        if (opts.sideBySide) {
+          items = pairs.map(([a, b], k) => ({ name: `pair-${k}`, ids: [a, b] }));
+          sideBySide = {
+            format: 'pbrl-side-by-side',
+            version: 1,
+            source: run?.file ?? resolve(opts.segments),
+            width: intOption('width', opts.width, 64, 1920),
+            height: intOption('height', opts.height, 64, 1080),
+            fps: intOption('fps', opts.fps, 1, 120),
+            clips: pairs.map(([a, b], k) => {
+              const fa = source.get(a)!.poses!.data.length / (source.get(a)!.poses!.bodyNames.length * 7);
+              const fb = source.get(b)!.poses!.data.length / (source.get(b)!.poses!.bodyNames.length * 7);
+              return { file: `pair-${k}.${format}`, left: a, right: b, frames: Math.max(fa, fb), leftFrames: fa, rightFrames: fb };
+            }),
+          };
+        }
         else {
           const unique = [...new Set(pairs.flat())];
           items = unique.map((id) => ({ name: fileName(id), ids: [id] }));
@@ -102,6 +132,10 @@ export function register(program: Command): void {
         fps: intOption('fps', opts.fps, 1, 120),
         onClip: (done, total, file) => process.stderr.write(`  [${done}/${total}] ${file}\n`),
       });
+      if (sideBySide) {
+        writeFileSync(join(out, 'side-by-side.json'), JSON.stringify(sideBySide, null, 2) + '\n');
+        console.log(`wrote ${join(out, 'side-by-side.json')}: which segment is on which side of each pair-k.${format}`);
+      }
       if (manifest) {
         writeFileSync(join(out, 'pairs.json'), JSON.stringify(manifest, null, 2) + '\n');
         console.log(`wrote ${join(out, 'pairs.json')}: label it with \`pbrl label --videos ${join(opts.out, 'pairs.json')}\``);

@@ -5,13 +5,14 @@
  * the JSON-lines PreferenceLabel / RatingLabel format the trainers read.
  */
 import type { Command } from 'commander';
-import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { LabelStore, toJsonLines } from '../../viewer/label-store.js';
+import { randomBytes } from 'node:crypto';
+import { LabelStore, normalizeTeacher, toJsonLines } from '../../viewer/label-store.js';
 import { loadRun, runSegmentSource, resolveRunFile } from '../../viewer/run-data.js';
 import { pairsFilePool, segmentPool, videoPool } from '../../viewer/pools.js';
-import { buildServer, listen } from '../../viewer/server.js';
+import { buildServer, isLoopback, listen, reachableUrls } from '../../viewer/server.js';
 import { intOption } from '../../viewer/cli-options.js';
 import { waitForSignal } from './view.js';
 
@@ -30,6 +31,21 @@ interface LabelOpts {
   export?: string;
   host: string;
   port: string;
+  leaseSeconds: string;
+  ratingLevels?: string;
+  token?: string;
+}
+
+/** Export mode reads an existing database and pool only: a typo must not create an empty one. */
+function openForExport(db: string, pool: string | undefined): LabelStore {
+  if (!existsSync(db)) throw new Error(`--db ${db}: no such label database (nothing was created; check the path)`);
+  const store = LabelStore.openExisting(db);
+  if (pool !== undefined && !store.pool(pool)) {
+    const names = store.pools().map((p) => p.name);
+    store.close();
+    throw new Error(`--pool ${pool}: no such pool in ${db}; it has ${names.length ? names.map((n) => `"${n}"`).join(', ') : 'no pools'}`);
+  }
+  return store;
 }
 
 function writeExport(store: LabelStore, file: string, pool?: string): number {
@@ -56,15 +72,18 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for drawing the pairs', '0')
     .option('--rating <k>', 'rating mode: rate single segments into k classes (2-10)')
     .option('--labels-per-pair <k>', 'retire a pair once k different people answered it (default: everyone labels every pair)')
-    .option('--instructions <text>', 'question shown above each pair')
+    .option('--instructions <text>', 'question shown above each pair (default: the task and question from the task registry, per pair)')
     .option('--export <file.jsonl>', 'write the labels as JSON lines (refreshed after every answer); without --segments/--videos: export from --db and exit')
-    .option('--host <addr>', 'address to listen on (0.0.0.0 exposes it to the network)', '127.0.0.1')
+    .option('--rating-levels <names>', 'rating mode: what each level means, lowest first, comma-separated (e.g. "failed,partly,done"); shown on the page and exported as "level"')
+    .option('--lease-seconds <s>', 'with --labels-per-pair: how long a pair handed to one person is held for them before others may get it', '600')
+    .option('--host <addr>', 'address to listen on; anything but loopback (e.g. 0.0.0.0) requires an access token, printed once in the URL', '127.0.0.1')
+    .option('--token <secret>', 'access token for a non-loopback --host (default: a random one); at least 16 characters')
     .option('--port <n>', 'port (0 = any free port)', '8781')
     .action(async (opts: LabelOpts) => {
       if (opts.segments && opts.videos) throw new Error('give either --segments or --videos, not both');
       if (!opts.segments && !opts.videos) {
         if (!opts.export || !opts.db) throw new Error('give --segments <run> or --videos <manifest> to label, or --db <file> --export <file.jsonl> to export');
-        const store = new LabelStore(opts.db);
+        const store = openForExport(opts.db, opts.pool);
         try {
           const n = writeExport(store, opts.export, opts.pool);
           console.log(`wrote ${n} labels to ${opts.export}`);
@@ -75,13 +94,26 @@ export function register(program: Command): void {
       }
       const port = intOption('port', opts.port, 0, 65535);
       const labelsPerQuery = opts.labelsPerPair === undefined ? undefined : intOption('labels-per-pair', opts.labelsPerPair, 1, 1000);
-      const teacher = opts.teacherName ?? process.env.USER ?? userInfo().username;
+      const teacher = normalizeTeacher(opts.teacherName ?? process.env.USER ?? userInfo().username);
+      const leaseMs = intOption('lease-seconds', opts.leaseSeconds, 1, 86_400) * 1000;
+      const ratingClasses = opts.rating !== undefined ? intOption('rating', opts.rating, 2, 10) : undefined;
+      let levelNames: string[] | undefined;
+      if (opts.ratingLevels !== undefined) {
+        if (ratingClasses === undefined) throw new Error('--rating-levels goes with --rating <k>');
+        levelNames = opts.ratingLevels.split(',').map((n) => n.trim());
+        if (levelNames.length !== ratingClasses || levelNames.some((n) => n === '')) {
+          throw new Error(`--rating-levels: give ${ratingClasses} non-empty names (one per level, lowest first), got ${levelNames.length}: "${opts.ratingLevels}"`);
+        }
+      }
+      const loopback = isLoopback(opts.host);
+      if (opts.token !== undefined && opts.token.length < 16) throw new Error('--token must be at least 16 characters');
+      const accessToken = loopback ? opts.token : (opts.token ?? randomBytes(16).toString('hex'));
       let built;
       let segments;
       let dbDefault: string;
       if (opts.segments && /\.json$/i.test(opts.segments)) {
         const f = pairsFilePool(opts.segments, {
-          ...(opts.rating !== undefined ? { ratingClasses: intOption('rating', opts.rating, 2, 10) } : {}),
+          ...(ratingClasses !== undefined ? { ratingClasses } : {}),
           ...(labelsPerQuery !== undefined ? { labelsPerQuery } : {}),
           ...(opts.pool ? { name: opts.pool } : {}),
         });
@@ -94,7 +126,7 @@ export function register(program: Command): void {
           count: intOption('pairs', opts.pairs, 1, 100_000),
           length: intOption('length', opts.length, 1, 100_000),
           seed: intOption('seed', opts.seed, 0),
-          ...(opts.rating !== undefined ? { ratingClasses: intOption('rating', opts.rating, 2, 10) } : {}),
+          ...(ratingClasses !== undefined ? { ratingClasses } : {}),
           ...(labelsPerQuery !== undefined ? { labelsPerQuery } : {}),
           ...(opts.pool ? { name: opts.pool } : {}),
         });
@@ -105,8 +137,8 @@ export function register(program: Command): void {
         built = videoPool(opts.videos!, { ...(labelsPerQuery !== undefined ? { labelsPerQuery } : {}), ...(opts.pool ? { name: opts.pool } : {}) });
         dbDefault = join(dirname(resolve(opts.videos!)), 'labels.sqlite');
       }
-      const store = new LabelStore(opts.db ?? dbDefault);
-      const pool = store.ensurePool(built.pool, built.queries);
+      const store = new LabelStore(opts.db ?? dbDefault, { leaseMs });
+      const pool = store.ensurePool({ ...built.pool, ...(levelNames ? { levelNames } : {}) }, built.queries);
       const exportFile = opts.export;
       const app = await buildServer({
         labeling: {
@@ -117,6 +149,7 @@ export function register(program: Command): void {
           ...(opts.instructions ? { instructions: opts.instructions } : {}),
           ...(exportFile ? { onAnswer: () => void writeExport(store, exportFile, pool.name) } : {}),
         },
+        ...(accessToken ? { accessToken } : {}),
       });
       const url = await listen(app, { host: opts.host, port }).catch((e: NodeJS.ErrnoException) => {
         store.close();
@@ -124,7 +157,17 @@ export function register(program: Command): void {
       });
       const p = store.progress(pool.name, teacher);
       console.log(`label pool "${pool.name}" in ${store.path}: ${p.total} ${pool.kind === 'rating' ? `segments to rate (${pool.classes} classes)` : 'pairs'}, ${teacher} has done ${p.done}`);
-      console.log(`open ${url}/label?teacher=${encodeURIComponent(teacher)}   (others: same URL with their own ?teacher=<name>)`);
+      const path = `/label?teacher=${encodeURIComponent(teacher)}${accessToken ? `&token=${accessToken}` : ''}`;
+      if (loopback) {
+        console.log(`open ${url}${path}   (others: same URL with their own ?teacher=<name>)`);
+      } else {
+        const port = Number(new URL(url).port);
+        const urls = reachableUrls(opts.host, port);
+        console.log(`WARNING: listening on ${opts.host}: anyone who can reach this machine can open the page. It has no login;`);
+        console.log('the access token below is the only guard. Share the URL only with the people labelling, over a trusted channel.');
+        for (const u of urls.length ? urls : [url]) console.log(`open ${u}${path}`);
+        console.log('(others: same URL with their own teacher=<name>; the token is printed only here)');
+      }
       console.log('Ctrl-C to stop; every answer is already saved');
       await waitForSignal();
       await app.close();

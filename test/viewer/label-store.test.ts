@@ -58,8 +58,12 @@ describe('LabelStore', () => {
     expect(store.next(['p'], 'bob')!.id).not.toBe(q1.id);
     expect(store.progress('p', 'bob')).toEqual({ done: 1, total: 2 });
     expect(store.unfinished('p')).toBe(1);
-    expect(store.undo(['p'], 'alice')!.id).toBe(q1.id);
+    expect(store.undo(['p'], 'alice')!.query.id).toBe(q1.id);
     expect(store.unfinished('p')).toBe(2);
+    // Bob keeps the pair he holds; the reopened one comes after it.
+    const held = store.next(['p'], 'bob')!;
+    expect(held.id).not.toBe(q1.id);
+    store.answer({ query: held.id, teacher: 'bob', answer: { kind: 'pair', choice: 'a' } });
     expect(store.next(['p'], 'bob')!.id).toBe(q1.id);
     const raw = new Database(store.path, { readonly: true });
     expect(raw.prepare('SELECT COUNT(*) AS n FROM answers WHERE undone = 1').get()).toEqual({ n: 1 });

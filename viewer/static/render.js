@@ -16,11 +16,11 @@ window.pbrlRender = {
   async load(ids, width, height) {
     size = { width, height };
     renderer.setSize(width * ids.length, height, false);
-    const camera = makeCamera(width / height);
     views = [];
     for (const id of ids) {
       const payload = await getJson(`/api/segments/${encodeURIComponent(id)}`);
-      views.push({ track: toTrack(payload), scene: new TaskScene(await loadGeometry(payload.task)), camera });
+      // Each view from its task's camera preset (the same one the labeling page uses).
+      views.push({ track: toTrack(payload), scene: new TaskScene(await loadGeometry(payload.task)), camera: makeCamera(width / height, payload.camera) });
     }
     return Math.max(...views.map((v) => v.track.frames));
   },

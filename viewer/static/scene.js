@@ -93,15 +93,28 @@ export class TaskScene {
   }
 }
 
-/** The default view: from the front-right, looking at the middle of the table's working area. */
-export function makeCamera(aspect) {
+/**
+ * The default view: from the front-right, looking at the middle of the table's working area. A
+ * task's preset (viewer/task-presets.ts, sent with each segment as `camera`) replaces it.
+ */
+export function makeCamera(aspect, preset) {
   const cam = new THREE.PerspectiveCamera(40, aspect, 0.01, 20);
   cam.up.set(0, 0, 1);
-  cam.position.set(0.6, 0.1, 0.5);
-  cam.lookAt(0, 0.62, 0.08);
+  applyCamera(cam, preset);
   return cam;
 }
 export const CAMERA_TARGET = [0, 0.62, 0.08];
+const DEFAULT_POSITION = [0.6, 0.1, 0.5];
+
+export function applyCamera(cam, preset, controls) {
+  const target = preset?.target ?? CAMERA_TARGET;
+  cam.position.set(...(preset?.position ?? DEFAULT_POSITION));
+  cam.lookAt(...target);
+  if (controls) {
+    controls.target.set(...target);
+    controls.update();
+  }
+}
 
 /** Fetches JSON and turns a non-2xx reply into an Error carrying the server's message. */
 export async function getJson(url, init) {
