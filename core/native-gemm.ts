@@ -21,6 +21,10 @@ interface NativeAddon {
   lerp(heap: ArrayBuffer, table: Float64Array, tau: number): void;
   actGrad(heap: ArrayBuffer, dyOff: number, yOff: number, outOff: number, n: number, act: number, alpha: number): void;
   info(): { config: string; threads: number; core: string };
+  /** Absent in addons built before the fused MLP kernels (callers fall back). */
+  benchSgemm?(M: number, N: number, K: number, iters: number, transA?: boolean, transB?: boolean): number;
+  mlpForward?(heap: ArrayBuffer, spec: Float64Array, offsets: Float64Array): void;
+  mlpBackward?(heap: ArrayBuffer, spec: Float64Array, offsets: Float64Array, paramGrad: boolean): void;
 }
 
 /** The subset of the wasm backend's internals we touch; stable across tfjs 4.x. */
@@ -251,6 +255,11 @@ export function installNativeGemm(threads = 1): boolean {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
   tf.registerKernel({ kernelName: ACT_GRAD_KERNEL, backendName: 'wasm', kernelFunc: makeActGrad(native) as unknown as tf.KernelFunc });
+  if (native.mlpForward && native.mlpBackward) {
+    tf.registerKernel({ kernelName: MLP_FORWARD_KERNEL, backendName: 'wasm', kernelFunc: makeMlpForward(native) as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: MLP_BACKWARD_KERNEL, backendName: 'wasm', kernelFunc: makeMlpBackward(native) as unknown as tf.KernelFunc });
+    mlpKernels = true;
+  }
   installed = true;
   return true;
 }
@@ -280,10 +289,107 @@ function makeActGrad(native: NativeAddon): KernelFunc {
   };
 }
 
+/**
+ * Whole-network kernels (native/mlp.c): one call for an MLP's or ensemble's forward pass, one for its
+ * backward pass. core/nn/fused-mlp.ts builds the spec and wires them into tfjs autodiff.
+ */
+export const MLP_FORWARD_KERNEL = 'PbrlMlpForward';
+export const MLP_BACKWARD_KERNEL = 'PbrlMlpBackward';
+let mlpKernels = false;
+
+/** Activation codes of native/mlp.c. */
+export const MLP_ACT_CODES: Record<string, number> = { linear: 0, relu: 1, sigmoid: 3, leakyrelu: 5, tanh: 100 };
+
+export function nativeMlpKernelsActive(): boolean {
+  return mlpKernels && nativeGemmActive();
+}
+
+/** attrs of both MLP kernels: spec as native/mlp.c reads it ([E, B, L, shared, actHidden, actOut, alpha, d0..dL]). */
+interface MlpAttrs {
+  spec: number[];
+}
+
+function mlpSpec(attrs: Record<string, unknown>): { spec: Float64Array; E: number; B: number; L: number; dims: number[] } {
+  const spec = Float64Array.from((attrs as unknown as MlpAttrs).spec);
+  const [E, B, L] = spec;
+  return { spec, E, B, L, dims: Array.from(spec.subarray(7)) };
+}
+
+function makeMlpForward(native: NativeAddon): KernelFunc {
+  return (args) => {
+    const { spec, E, B, L, dims } = mlpSpec(args.attrs);
+    const backend = args.backend as WasmBackendInternals;
+    const inputs = args.inputs;
+    const x = inputs.x!;
+    const yShape = args.attrs.ensemble ? [E, B, dims[L]] : [B, dims[L]];
+    let wsSize = 0;
+    for (let l = 1; l < L; l++) wsSize += E * B * dims[l];
+    const y = backend.makeOutput(yShape, 'float32');
+    const ws = backend.makeOutput([wsSize], 'float32');
+    const offs = new Float64Array(3 + 2 * L);
+    offs[0] = offsetOf(backend, x);
+    offs[1] = offsetOf(backend, y);
+    offs[2] = wsSize > 0 ? offsetOf(backend, ws) : 0;
+    for (let l = 0; l < L; l++) {
+      offs[3 + 2 * l] = offsetOf(backend, inputs[`w${l}`]!);
+      offs[4 + 2 * l] = offsetOf(backend, inputs[`b${l}`]!);
+    }
+    native.mlpForward!(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, offs);
+    return [y, ws] as unknown as tf.TensorInfo;
+  };
+}
+
+function makeMlpBackward(native: NativeAddon): KernelFunc {
+  return (args) => {
+    const { spec, L } = mlpSpec(args.attrs);
+    const inputGrad = Boolean(args.attrs.inputGrad);
+    const paramGrad = Boolean(args.attrs.paramGrad);
+    const backend = args.backend as WasmBackendInternals;
+    const inputs = args.inputs;
+    const x = inputs.x!;
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const dws: tf.TensorInfo[] = [];
+    const dbs: tf.TensorInfo[] = [];
+    for (let l = 0; l < L; l++) {
+      dws.push(backend.makeOutput([...inputs[`w${l}`]!.shape], 'float32'));
+      dbs.push(backend.makeOutput([...inputs[`b${l}`]!.shape], 'float32'));
+    }
+    const offs = new Float64Array(5 + 3 * L);
+    offs[0] = offsetOf(backend, inputs.dy!);
+    offs[1] = offsetOf(backend, x);
+    offs[2] = L > 1 ? offsetOf(backend, inputs.ws!) : 0;
+    offs[3] = offsetOf(backend, inputs.y!);
+    offs[4] = inputGrad ? offsetOf(backend, dx) : -1;
+    for (let l = 0; l < L; l++) {
+      offs[5 + l] = offsetOf(backend, inputs[`w${l}`]!);
+      offs[5 + L + l] = offsetOf(backend, dws[l]);
+      offs[5 + 2 * L + l] = offsetOf(backend, dbs[l]);
+    }
+    native.mlpBackward!(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, offs, paramGrad);
+    if (!inputGrad) {
+      // Autodiff wants a gradient for every input; a network fed with data never needs this one.
+      const n = prod(x.shape);
+      if (n > 0) new Float32Array(backend.wasm.HEAPU8.buffer, offsetOf(backend, dx), n).fill(0);
+    }
+    return [dx, ...dws, ...dbs] as unknown as tf.TensorInfo;
+  };
+}
+
+/** ms per cblas_sgemm call on the addon's own aligned buffers (null with an addon built before it existed). */
+export function nativeSgemmMs(M: number, N: number, K: number, iters: number, transA = false, transB = false): number | null {
+  const a = loadNativeAddon();
+  return a?.benchSgemm ? a.benchSgemm(M, N, K, iters, transA, transB) : null;
+}
+
 /** Put the stock wasm kernels back (benchmarks compare both paths in one process). */
 export function uninstallNativeGemm(): void {
   if (!installed) return;
   tf.unregisterKernel(ACT_GRAD_KERNEL, 'wasm');
+  if (mlpKernels) {
+    tf.unregisterKernel(MLP_FORWARD_KERNEL, 'wasm');
+    tf.unregisterKernel(MLP_BACKWARD_KERNEL, 'wasm');
+    mlpKernels = false;
+  }
   for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
     const orig = originals[name];
     if (!orig) continue;

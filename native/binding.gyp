@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "pbrl_gemm",
-      "sources": ["gemm.c"],
+      "sources": ["gemm.c", "mlp.c"],
       "cflags": ["-O3", "-fPIC", "-ftree-vectorize", "-fno-math-errno"],
       "libraries": ["-lopenblas"]
     }

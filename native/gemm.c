@@ -12,7 +12,13 @@
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* native/mlp.c */
+napi_value PbrlMlpForward(napi_env env, napi_callback_info info);
+napi_value PbrlMlpBackward(napi_env env, napi_callback_info info);
 
 /* Declared by OpenBLAS; not part of the reference CBLAS header. */
 extern void openblas_set_num_threads(int num_threads);
@@ -328,6 +334,59 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * benchSgemm(M, N, K, iters, transA, transB) -> ms per call of cblas_sgemm on 64-byte aligned buffers
+ * of this process's own heap: the "OpenBLAS called directly from C" rate that the native path through
+ * tfjs is measured against, in the same process and under the same load.
+ */
+static napi_value BenchSgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t M, N, K, iters;
+  bool ta = false, tb = false;
+  if (argc < 4 || !get_i64(env, argv[0], &M) || !get_i64(env, argv[1], &N) || !get_i64(env, argv[2], &K) ||
+      !get_i64(env, argv[3], &iters) || M < 1 || N < 1 || K < 1 || iters < 1) {
+    napi_throw_range_error(env, NULL, "pbrl benchSgemm: expected (M, N, K, iters >= 1[, transA, transB])");
+    return NULL;
+  }
+  if (argc >= 6) {
+    napi_get_value_bool(env, argv[4], &ta);
+    napi_get_value_bool(env, argv[5], &tb);
+  }
+  size_t an = (size_t)(M * K), bn = (size_t)(K * N), cn = (size_t)(M * N);
+  float *A = aligned_alloc(64, ((an * 4 + 63) / 64) * 64);
+  float *B = aligned_alloc(64, ((bn * 4 + 63) / 64) * 64);
+  float *C = aligned_alloc(64, ((cn * 4 + 63) / 64) * 64);
+  if (!A || !B || !C) {
+    free(A);
+    free(B);
+    free(C);
+    napi_throw_error(env, NULL, "pbrl benchSgemm: out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < an; i++) A[i] = (float)((i * 7919) % 1000) / 1000.f - 0.5f;
+  for (size_t i = 0; i < bn; i++) B[i] = (float)((i * 104729) % 1000) / 1000.f - 0.5f;
+  memset(C, 0, cn * 4);
+  int lda = ta ? (int)M : (int)K, ldb = tb ? (int)K : (int)N;
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.f, A,
+              lda, B, ldb, 0.f, C, (int)N);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int64_t i = 0; i < iters; i++) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.f,
+                A, lda, B, ldb, 0.f, C, (int)N);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  free(A);
+  free(B);
+  free(C);
+  double ms = ((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6) / (double)iters;
+  napi_value out;
+  CHECK(napi_create_double(env, ms, &out));
+  return out;
+}
+
 static napi_value Info(napi_env env, napi_callback_info info) {
   napi_value obj, cfg, threads, core;
   CHECK(napi_create_object(env, &obj));
@@ -348,6 +407,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"lerp", NULL, Lerp, NULL, NULL, NULL, napi_default, NULL},
       {"actGrad", NULL, ActGrad, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
+      {"benchSgemm", NULL, BenchSgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"mlpForward", NULL, PbrlMlpForward, NULL, NULL, NULL, napi_default, NULL},
+      {"mlpBackward", NULL, PbrlMlpBackward, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

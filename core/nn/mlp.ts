@@ -7,6 +7,7 @@ import { Rng } from '../rng.js';
 import { Activation, assertActivation, dense, ensembleDense, slowMatMulPath } from './dense.js';
 import { InitName, initWeights } from './init.js';
 import { nativeLerp } from '../native-gemm.js';
+import { fusedMlp, fusedMlpApplies } from './fused-mlp.js';
 
 export interface MLPConfig {
   inputDim: number;
@@ -109,6 +110,13 @@ abstract class Network {
 
   protected abstract get kind(): string;
 
+  protected fusedOptions(members: number, opts: ApplyOptions) {
+    return {
+      members, activation: this.config.activation, outputActivation: this.config.outputActivation,
+      inputGrad: opts.inputGrad ?? false, paramGrad: opts.paramGrad ?? true,
+    };
+  }
+
   private checkSameShape(other: Network): void {
     if (other.variables.length !== this.variables.length || other.variables.some((v, i) => v.size !== this.variables[i].size)) {
       throw new Error(`${this.config.name}: cannot copy from a network of a different shape`);
@@ -138,6 +146,9 @@ export class MLP extends Network {
       throw new Error(`${this.config.name}: input must be [batch, ${this.config.inputDim}], got [${x.shape}]`);
     }
     const n = this.variables.length / 2;
+    if (fusedMlpApplies(n, this.config.activation, this.config.outputActivation)) {
+      return fusedMlp(x, this.variables, this.fusedOptions(0, opts)) as tf.Tensor2D;
+    }
     let h = x;
     for (let l = 0; l < n; l++) {
       h = dense(h, this.variables[2 * l], this.variables[2 * l + 1], {
@@ -204,6 +215,9 @@ export class EnsembleMLP extends Network {
     }
     if (slowMatMulPath()) return this.applyPerMember(x, opts);
     const n = this.variables.length / 2;
+    if (fusedMlpApplies(n, this.config.activation, this.config.outputActivation)) {
+      return fusedMlp(x, this.variables, this.fusedOptions(this.members, opts)) as tf.Tensor3D;
+    }
     let h = x;
     for (let l = 0; l < n; l++) {
       h = ensembleDense(h, this.variables[2 * l], this.variables[2 * l + 1], {
