@@ -50,6 +50,15 @@ function reference(x: tf.Tensor, vars: tf.Tensor[], members: number, hidden: Act
   return tf.stack(outs);
 }
 
+/** tf.tidy for a function returning plain arrays (tidy's types only allow tensors out). */
+function scoped<T>(fn: () => T): T {
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = fn();
+  });
+  return out as T;
+}
+
 function close(a: Float32Array | number[], b: Float32Array | number[], what: string): void {
   expect(a.length, what).toBe(b.length);
   let scale = 1e-6;
@@ -106,14 +115,14 @@ describe('fused MLP kernels vs the plain tfjs reference', () => {
         expect(ran).toContain('PbrlMlpForward');
         expect(ran).toContain('PbrlMlpBackward');
         expect(ran).not.toContain('_FusedMatMul');
-        const gF = tf.tidy(() => {
+        const gF = scoped(() => {
           // Gradients through variables: tf.variableGrads on the fused apply.
           const { grads: vg } = tf.variableGrads(() => lossOf(net.apply(x, opts)), net.variables);
           const dx = inputGrad ? tf.grad((xin: tf.Tensor) => lossOf(net.apply(xin, opts)))(x).dataSync() as Float32Array : null;
           return { w: net.variables.map((v) => vg[v.name].dataSync() as Float32Array), dx };
         });
         const yR = tf.tidy(() => reference(x, net.variables, c.members, c.hidden, c.out).dataSync() as Float32Array);
-        const gR = tf.tidy(() => {
+        const gR = scoped(() => {
           const { grads: vg } = tf.variableGrads(() => lossOf(reference(x, net.variables, c.members, c.hidden, c.out)), net.variables);
           const dx = tf.grad((xin: tf.Tensor) => lossOf(reference(xin, net.variables, c.members, c.hidden, c.out)))(x).dataSync() as Float32Array;
           return { w: net.variables.map((v) => vg[v.name].dataSync() as Float32Array), dx };
