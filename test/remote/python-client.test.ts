@@ -3,31 +3,16 @@
  * Debian's /usr/bin/python3 (python3-zmq, python3-numpy), as CI does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { EnvServer } from '../../remote/env-server.js';
 import { VectorEnv } from '../../envs/vector-env.js';
 import { makeEnv } from '../../envs/registry.js';
-import { PYTHON, ipcEndpoint, pythonHasZmq } from './helpers.js';
+import { PYTHON, PY_CLIENT as CLIENT, ipcEndpoint, pythonHasZmq, runPython } from './helpers.js';
 
-const CLIENT = join(import.meta.dirname, '..', '..', 'remote', 'python', 'pbrl_client.py');
 const ipc = ipcEndpoint('python');
 let server: EnvServer;
 let endpoint: string;
 
-/** Runs python asynchronously (the server in this process must keep answering meanwhile). */
-function py(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONPATH: join(CLIENT, '..') } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
-}
+const py = runPython;
 
 beforeAll(async () => {
   if (!pythonHasZmq()) {
