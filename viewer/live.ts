@@ -163,7 +163,19 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
     for (const [i, p] of pairs.entries()) {
       const mine = answered.filter((r) => r.query === queryIds[i]);
       if (mine.length > 0) {
-        out.push(mine.map((r) => ({ a: p.a.id, b: p.b.id, label: r.skipped ? null : (r.label as 1 | 0 | 0.5), teacher: r.teacher, time: r.time, ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}) })));
+        out.push(
+          mine.map((r) => ({
+            a: p.a.id,
+            b: p.b.id,
+            label: r.skipped || r.verdict ? null : (r.label as 1 | 0 | 0.5),
+            // "both bad" / "can't tell" and confidence ride along (reward/label-source HumanPreferenceLabel).
+            ...(r.verdict ? { answer: r.verdict } : {}),
+            ...(r.confidence ? { confidence: r.confidence } : {}),
+            teacher: r.teacher,
+            time: r.time,
+            ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
+          })),
+        );
       } else if (fallback === 'skip') {
         out.push([{ a: p.a.id, b: p.b.id, label: null, teacher: ro.fallbackTeacher ?? 'fallback:skip', time: Date.now() }]);
       } else if (fallback === 'drop') {

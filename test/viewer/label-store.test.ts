@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { LabelStore } from '../../viewer/label-store.js';
+import { LabelStore, SCHEMA_VERSION } from '../../viewer/label-store.js';
+import { existsSync } from 'node:fs';
 import { startLabelServer } from '../../viewer/live.js';
 import { loadRun, runSegmentSource } from '../../viewer/run-data.js';
 import { samplePairs, cutSegment, segmentId, parseSegmentId } from '../../viewer/segments.js';
@@ -205,5 +206,46 @@ describe('live labeling (startLabelServer)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('opens a database written before schema versioning, migrates it once, and keeps its labels', () => {
+    // The schema as the first release wrote it (no user_version, no verdict/confidence/leases).
+    const path = join(dir, 'old.sqlite');
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE pools (name TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('pair', 'rating')), classes INTEGER, spec TEXT NOT NULL, labels_per_query INTEGER, created INTEGER NOT NULL);
+      CREATE TABLE queries (id INTEGER PRIMARY KEY AUTOINCREMENT, pool TEXT NOT NULL REFERENCES pools(name), a TEXT NOT NULL, b TEXT, media_a TEXT, media_b TEXT);
+      CREATE INDEX queries_pool ON queries(pool, id);
+      CREATE TABLE answers (id INTEGER PRIMARY KEY AUTOINCREMENT, query INTEGER NOT NULL REFERENCES queries(id), teacher TEXT NOT NULL, label REAL, rating INTEGER, skipped INTEGER NOT NULL, time INTEGER NOT NULL, duration_ms INTEGER, undone INTEGER NOT NULL DEFAULT 0);
+      CREATE INDEX answers_query ON answers(query, teacher, undone);
+      CREATE INDEX answers_teacher ON answers(teacher, undone, id);
+      INSERT INTO pools VALUES ('p', 'pair', NULL, '{"n":2}', 1, 5);
+      INSERT INTO queries (pool, a, b) VALUES ('p', 's0', 's1'), ('p', 's2', 's3');
+      INSERT INTO answers (query, teacher, label, rating, skipped, time, duration_ms) VALUES (1, 'old', 1, NULL, 0, 7, 100);
+    `);
+    expect(old.pragma('user_version', { simple: true })).toBe(0);
+    old.close();
+    const store = open('old.sqlite');
+    expect(store.preferences('p')).toEqual([{ a: 's0', b: 's1', label: 1, teacher: 'old', time: 7, durationMs: 100 }]);
+    expect(store.pool('p')).toMatchObject({ labelsPerQuery: 1, levelNames: null });
+    // The new answer kinds and leases work on the migrated file.
+    const q = store.next(['p'], 'new')!;
+    expect(q.id).toBe(2);
+    store.answer({ query: q.id, teacher: 'new', answer: { kind: 'pair', choice: 'both-bad', confidence: 'low' } });
+    expect(store.preferences('p')[1]).toMatchObject({ label: null, answer: 'both-bad', confidence: 'low' });
+    store.close();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    raw.close();
+    // Reopening does not migrate twice; a database from a newer pbrl is refused, not damaged.
+    const again = open('old.sqlite');
+    expect(again.answers('p')).toHaveLength(2);
+    again.close();
+    const w = new Database(path);
+    w.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    w.close();
+    expect(() => new LabelStore(path)).toThrow(/newer than this pbrl understands/);
+    expect(() => LabelStore.openExisting(join(dir, 'nope', 'x.sqlite'))).toThrow(/no such label database/);
+    expect(existsSync(join(dir, 'nope'))).toBe(false);
   });
 });

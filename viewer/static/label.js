@@ -114,9 +114,9 @@ function figure(view, caption) {
   fig.appendChild(view.video ?? view.canvas);
   const bar = document.createElement('div');
   bar.className = 'clipbar';
-  const play = button('⏸', 'pause / play this clip', () => setPlaying(view, !view.clock.playing));
+  const play = button('pause', 'pause / play this clip', () => setPlaying(view, !view.clock.playing));
   play.className = 'clip-play';
-  const restart = button('⏮', 'restart this clip', () => seek(view, 0));
+  const restart = button('restart', 'restart this clip', () => seek(view, 0));
   restart.className = 'clip-restart';
   const back = button('◀', 'one frame back (pauses)', () => step(view, -1));
   back.className = 'clip-back';
@@ -143,7 +143,7 @@ function figure(view, caption) {
 const maxPos = (view) => (view.video ? view.clock.len : view.clock.len - 1);
 function setPlaying(view, playing) {
   view.clock.playing = playing;
-  view.playBtn.textContent = playing ? '⏸' : '▶︎';
+  view.playBtn.textContent = playing ? 'pause' : 'play';
   if (view.video && !playing) view.video.pause();
 }
 function seek(view, pos) {
