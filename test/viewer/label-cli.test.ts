@@ -1,0 +1,109 @@
+// `pbrl label` and `pbrl clips` as a user runs them (through test/viewer/cli.ts): export mode
+// refuses a mistyped database or pool, a non-loopback host gets a token and a warning, and
+// side-by-side clips come with a manifest of what is on each side.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
+import { LabelStore } from '../../viewer/label-store.js';
+import { loadRun } from '../../viewer/run-data.js';
+import { segmentPool } from '../../viewer/pools.js';
+import { samplePairs, segmentId } from '../../viewer/segments.js';
+import { makeRun, tempDir } from './fixture.js';
+
+const CLI = join(process.cwd(), 'test', 'viewer', 'cli.ts');
+let dir: string;
+let runDir: string;
+const children: ChildProcess[] = [];
+
+function pbrl(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(async () => {
+  dir = tempDir('viewer-cli');
+  runDir = await makeRun(dir, 2, 30);
+});
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+describe('pbrl label --export', () => {
+  it('refuses a database or pool that does not exist, creating nothing, and exports a real one', () => {
+    const missing = join(dir, 'typo', 'labels.sqlite');
+    const r1 = pbrl(['label', '--db', missing, '--export', join(dir, 'out.jsonl')]);
+    expect(r1.code).toBe(1);
+    expect(r1.err).toContain(`--db ${missing}: no such label database`);
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
+    expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+
+    const db = join(dir, 'labels.sqlite');
+    const store = new LabelStore(db);
+    const built = segmentPool(loadRun(runDir), { count: 2, length: 10, seed: 0 });
+    store.ensurePool(built.pool, built.queries);
+    store.answer({ query: store.queries(built.pool.name)[0].id, teacher: 'ola', answer: { kind: 'pair', choice: 'a' } });
+    store.close();
+    const r2 = pbrl(['label', '--db', db, '--pool', 'nope', '--export', join(dir, 'out.jsonl')]);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toContain(`--pool nope: no such pool in ${db}; it has "${built.pool.name}"`);
+    expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+
+    const r3 = pbrl(['label', '--db', db, '--pool', built.pool.name, '--export', join(dir, 'out.jsonl')]);
+    expect(r3.code, r3.err).toBe(0);
+    expect(r3.out).toContain('wrote 1 labels');
+    expect(JSON.parse(readFileSync(join(dir, 'out.jsonl'), 'utf8'))).toMatchObject({ label: 1, teacher: 'ola' });
+  });
+});
+
+describe('pbrl label --host', () => {
+  it('off loopback: warns, requires the token it prints once, and prints reachable URLs', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'label', '--segments', runDir, '--pairs', '2', '--length', '10', '--host', '0.0.0.0', '--port', '0', '--teacher-name', 'pia', '--db', join(dir, 'host.sqlite')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const t0 = Date.now();
+    while (!/token is printed only here/.test(out)) {
+      if (child.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`label server did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(out).toMatch(/WARNING: listening on 0\.0\.0\.0: anyone who can reach this machine can open the page/);
+    const urls = [...out.matchAll(/^open (http:\/\/\S+)$/gm)].map((m) => m[1]);
+    expect(urls.length).toBeGreaterThan(0);
+    const token = new URL(urls[0]).searchParams.get('token')!;
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    expect(out.split(token).length - 1).toBe(urls.length); // only in the printed URLs
+    const port = new URL(urls[0]).port;
+    // Every address others can use (this machine's non-loopback IPv4 ones), not 127.0.0.1.
+    const lan = Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal && a.family === 'IPv4');
+    if (lan.length) expect(urls.map((u) => new URL(u).hostname).sort()).toEqual(lan.map((a) => a!.address).sort());
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/api/label/next?teacher=pia`)).status).toBe(401);
+    expect((await fetch(`${base}/label?teacher=pia`)).status).toBe(401);
+    const ok = await fetch(`${base}/label?teacher=pia&token=${token}`);
+    expect(ok.status).toBe(200);
+    const cookie = ok.headers.get('set-cookie')!.split(';')[0];
+    const next = await fetch(`${base}/api/label/next?teacher=pia`, { headers: { cookie } });
+    expect(next.status).toBe(200);
+    expect((await next.json()).query).not.toBeNull();
+    child.kill('SIGTERM');
+  });
+});
+
+describe('pbrl clips --side-by-side', () => {
+  it('writes side-by-side.json naming the segments on each side of every pair clip', () => {
+    const out = join(dir, 'clips');
+    const r = pbrl(['clips', '--segments', runDir, '--out', out, '--pairs', '2', '--length', '4', '--side-by-side', '--format', 'webm', '--width', '64', '--height', '64']);
+    expect(r.code, r.err).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'side-by-side.json'), 'utf8'));
+    const T = loadRun(runDir).trajectories;
+    const pairs = samplePairs(T, { count: 2, length: 4, seed: 0 }).map(([a, b]) => [segmentId(T, a), segmentId(T, b)]);
+    expect(m).toMatchObject({ format: 'pbrl-side-by-side', version: 1, width: 64, height: 64, fps: 25 });
+    expect(m.clips).toEqual(pairs.map(([a, b], k) => ({ file: `pair-${k}.webm`, left: a, right: b, frames: 5, leftFrames: 5, rightFrames: 5 })));
+    for (const c of m.clips) expect(existsSync(join(out, c.file))).toBe(true);
+  });
+});
