@@ -58,4 +58,47 @@ const pebbleDiagnose: SuiteSpec = {
   },
 };
 
-export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = { 'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose };
+/**
+ * `pebble-bpref-small`: PEBBLE (oracle) against SAC on the true reward on B-Pref's Meta-World tasks with
+ * the goal hidden, at the largest scale that fits a session on two cores. Scaled from B-Pref's scripts
+ * (1M steps, 500-step episodes, 3x256 nets, 1000 random + 9000 unsupervised steps, a round of 50
+ * queries every 5000 steps up to 10k): 30k steps (1/33), 200-step episodes, 2x128 nets for SAC and the
+ * reward model, 1000 random + 2000 unsupervised steps, 100 queries every 1000 steps up to 2000 (so
+ * labels arrive 5x faster per step than B-Pref's, for a run 33x shorter), 50 reward epochs a round.
+ * SAC keeps B-Pref's 5000 random warm-up steps. Seeds 0-2.
+ */
+const pebbleBprefSmall: SuiteSpec = {
+  name: 'pebble-bpref-small',
+  description:
+    "PEBBLE (oracle, 2000 queries at 100 per 1000 steps) vs SAC (true reward) on button-press, window-open and sweep-into with the goal hidden, 30k env steps of 200-step episodes, 2x128 nets, seeds 0-2 (B-Pref's schedule scaled down; experiments/bench/builtin-pebble.ts).",
+  smokeScale: true,
+  axes: {
+    algo: ['sac', 'pebble'], task: ['button-press', 'window-open', 'sweep-into'], seed: [0, 1, 2], teacher: ['oracle'],
+    feedback: [{ maxFeedback: 2000, queriesPerRound: 100 }],
+  },
+  steps: 30_000,
+  evalEvery: 5000,
+  evalEpisodes: 10,
+  config: { maxPathLength: 200, batchSize: 256, checkpointEvery: 5000, goalObservable: false, sac: { hiddenDims: [128, 128] } },
+  algoConfig: {
+    sac: { seedSteps: 5000 },
+    pebble: {
+      seedSteps: 1000,
+      pebble: { unsupSteps: 2000, numInteract: 1000 },
+      reward: { model: { hiddenDims: [128, 128] }, feedback: { epochs: 50 } },
+    },
+  },
+};
+
+/** `pebble-bpref-teachers`: pebble-bpref-small's config on button-press with B-Pref's noisy teachers beside the oracle. */
+const pebbleBprefTeachers: SuiteSpec = {
+  ...pebbleBprefSmall,
+  name: 'pebble-bpref-teachers',
+  description: "pebble-bpref-small's config on button-press with the oracle, stoc (beta 1) and mistake (eps 0.1) teachers, seeds 0-2: does PEBBLE degrade in B-Pref's order?",
+  axes: { ...pebbleBprefSmall.axes, algo: ['pebble'], task: ['button-press'], teacher: ['oracle', 'stoc', 'mistake'] },
+  algoConfig: { pebble: pebbleBprefSmall.algoConfig!.pebble },
+};
+
+export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-teachers': pebbleBprefTeachers,
+};
