@@ -1,7 +1,7 @@
 /**
  * `npm run perf -- remote [--task reach] [--seconds 2] [--no-python]`: env steps/s in-process vs over
- * ZeroMQ (ipc:// and tcp://127.0.0.1, 1 and 8 envs per request) from the TS and the Python client,
- * and through the rollout worker pool. The server runs in its own process, as `pbrl serve` would.
+ * ZeroMQ (ipc://, tcp://127.0.0.1 and tcp with CURVE encryption, 1 and 8 envs per request) from the
+ * TS and the Python client, and through the rollout worker pool. The server runs in its own process, as `pbrl serve` would.
  * Every number is also given as a ratio to the in-process VectorEnv with the same env count, measured
  * in this run right before and after it (averaged), because this machine is shared and its load drifts.
  * For scale: the Python Meta-World env on MuJoCo runs ~400-450 env steps/s for one env.
@@ -15,7 +15,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { VectorEnv } from '../envs/vector-env.js';
 import { getTask } from '../envs/registry.js';
 import { Rng } from '../core/rng.js';
-import { RemoteVectorEnv } from '../remote/client.js';
+import { RemoteConnection, RemoteVectorEnv } from '../remote/client.js';
+import { EnvServer } from '../remote/env-server.js';
+import { generateKeys, loadClientCurve, loadServerCurve } from '../remote/curve-keys.js';
 import { RolloutWorkers } from '../remote/workers.js';
 import { runTrainJobs } from './_runs.js';
 import { fmt, table } from './_timing.js';
@@ -53,8 +55,8 @@ function inProcess(task: string, n: number, seconds: number): number {
   return rate;
 }
 
-async function tsClient(endpoint: string, task: string, n: number, seconds: number): Promise<number> {
-  const env = await RemoteVectorEnv.open(endpoint, { task, numEnvs: n, timeoutMs: 30_000 });
+async function tsClient(endpoint: string, task: string, n: number, seconds: number, keys?: string): Promise<number> {
+  const env = await RemoteVectorEnv.open(endpoint, { task, numEnvs: n, timeoutMs: 30_000, curve: keys ? loadClientCurve(keys) : undefined });
   await env.reset(0);
   const bank = actionBank(n);
   const w0 = performance.now();
@@ -67,9 +69,10 @@ async function tsClient(endpoint: string, task: string, n: number, seconds: numb
   return rate;
 }
 
-function pyClient(endpoint: string, task: string, n: number, seconds: number): Promise<number> {
+function pyClient(endpoint: string, task: string, n: number, seconds: number, keys?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [PY_CLIENT, 'bench', '--endpoint', endpoint, '--task', task, '--num-envs', String(n), '--seconds', String(seconds)], {
+    const keyArgs = keys ? ['--keys', keys] : [];
+    const p = spawn(PYTHON, [PY_CLIENT, 'bench', '--endpoint', endpoint, '--task', task, '--num-envs', String(n), '--seconds', String(seconds), ...keyArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -101,12 +104,12 @@ async function poolRate(task: string, n: number, workers: number, seconds: numbe
 }
 
 /** `pbrl serve` in a child process (the worker entry point is exactly that), on `bind`. */
-async function startServer(task: string, bind: string): Promise<{ endpoint: string; child: ChildProcess }> {
+async function startServer(task: string, bind: string, curveDir?: string): Promise<{ endpoint: string; child: ChildProcess }> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = fork(join(here, '..', 'remote', 'worker-main.ts'), [], {
     execArgv: ['--import', tsx],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, PBRL_WORKER_CONFIG: JSON.stringify({ task, endpoint: bind, numEnvs: 1 }) },
+    env: { ...process.env, PBRL_WORKER_CONFIG: JSON.stringify({ task, endpoint: bind, numEnvs: 1, curveDir }) },
   });
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.on('message', (m: { type: string; endpoint?: string; message?: string }) =>
@@ -115,6 +118,39 @@ async function startServer(task: string, bind: string): Promise<{ endpoint: stri
     child.on('exit', (code) => reject(new Error(`server exited with code ${code}`)));
   });
   return { endpoint, child };
+}
+
+/**
+ * CURVE's own cost, without the envs: `ping` round trips/s to a plain and a CURVE server (both in
+ * this process, tcp loopback), alternated `rounds` times so load drift hits both alike.
+ */
+async function curvePingRates(keys: string, seconds: number, rounds = 3): Promise<{ plain: number[]; curve: number[] }> {
+  const plain = new EnvServer({ task: 'reach', bind: 'tcp://127.0.0.1:0' });
+  const secure = new EnvServer({ task: 'reach', bind: 'tcp://127.0.0.1:0', curve: loadServerCurve(keys) });
+  const conns = [RemoteConnection.connect(await plain.start()), RemoteConnection.connect(await secure.start(), { curve: loadClientCurve(keys) })];
+  const rate = async (c: RemoteConnection) => {
+    const w0 = performance.now();
+    for (let k = 0; warming(k, w0); k++) await c.request({ cmd: 'ping' });
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < (seconds * 1000) / 2) {
+      await c.request({ cmd: 'ping' });
+      n++;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  };
+  const out = { plain: [] as number[], curve: [] as number[] };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      out.plain.push(await rate(conns[0]));
+      out.curve.push(await rate(conns[1]));
+    }
+  } finally {
+    conns.forEach((c) => c.close());
+    await plain.close();
+    await secure.close();
+  }
+  return out;
 }
 
 function hasPython(): Promise<boolean> {
@@ -145,23 +181,28 @@ export async function main(args: string[]): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'pbrl-bench-'));
   const rows: { how: string; transport: string; n: number; rate: number; base: number; drift: number }[] = [];
+  let pings: { plain: number[]; curve: number[] } | null = null;
   const servers: ChildProcess[] = [];
+  const keys = join(dir, 'keys');
+  generateKeys(keys);
   try {
-    for (const [transport, bind] of [
-      ['ipc', `ipc://${join(dir, 'bench.sock')}`],
-      ['tcp', 'tcp://127.0.0.1:0'],
+    for (const [transport, bind, curve] of [
+      ['ipc', `ipc://${join(dir, 'bench.sock')}`, undefined],
+      ['tcp', 'tcp://127.0.0.1:0', undefined],
+      ['tcp+curve', 'tcp://127.0.0.1:0', keys],
     ] as const) {
-      const { endpoint, child } = await startServer(task, bind);
+      const { endpoint, child } = await startServer(task, bind, curve);
       servers.push(child);
       for (const n of [1, 8]) {
-        rows.push({ how: 'TS client', transport, n, ...(await bracket(n, () => tsClient(endpoint, task, n, seconds))) });
-        if (withPython) rows.push({ how: 'Python client', transport, n, ...(await bracket(n, () => pyClient(endpoint, task, n, seconds))) });
+        rows.push({ how: 'TS client', transport, n, ...(await bracket(n, () => tsClient(endpoint, task, n, seconds, curve))) });
+        if (withPython) rows.push({ how: 'Python client', transport, n, ...(await bracket(n, () => pyClient(endpoint, task, n, seconds, curve))) });
       }
       child.kill('SIGTERM');
     }
     for (const w of [1, 2]) {
       rows.push({ how: `worker pool, ${w} worker(s)`, transport: 'ipc', n: 8, ...(await bracket(8, () => poolRate(task, 8, w, seconds))) });
     }
+    pings = await curvePingRates(keys, seconds);
   } finally {
     for (const c of servers) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -172,6 +213,14 @@ export async function main(args: string[]): Promise<void> {
   console.log(table(out));
   if (!withPython) console.log(`(Python client skipped: ${args.includes('--no-python') ? '--no-python' : `${PYTHON} lacks zmq or numpy`})`);
   console.log('reference: Python Meta-World on MuJoCo, one env: ~400-450 env steps/s');
+  if (pings) {
+    const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(
+      `CURVE's own cost (TS client, ping round trips/s, tcp loopback, server in this process, ${pings.plain.length} alternating rounds): ` +
+        `plain ${pings.plain.map((x) => fmt(x, 0)).join(' / ')}, CURVE ${pings.curve.map((x) => fmt(x, 0)).join(' / ')}; ` +
+        `median ratio CURVE/plain ${fmt(mid(pings.curve) / mid(pings.plain))}`,
+    );
+  }
 
   // `pbrl train` wall time with the env stepped in-process vs in one worker process (overlapping the
   // learner's updates). Same SAC run length and sizes; --no-train skips it.

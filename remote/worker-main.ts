@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { EnvServer } from './env-server.js';
+import { loadServerCurve } from './curve-keys.js';
 
 interface WorkerConfig {
   task: string;
@@ -15,6 +16,8 @@ interface WorkerConfig {
   maxPathLength?: number;
   goalObservable?: boolean;
   version?: 'v2' | 'v3';
+  /** CURVE key folder (the remote benchmark measures encryption's cost; the pool itself uses ipc). */
+  curveDir?: string;
 }
 
 if (!process.send) {
@@ -46,6 +49,7 @@ try {
     maxPathLength: cfg.maxPathLength,
     goalObservable: cfg.goalObservable,
     version: cfg.version,
+    curve: cfg.curveDir ? loadServerCurve(cfg.curveDir) : undefined,
     log: (line) => process.stderr.write(`[pbrl worker ${process.pid}] ${line}\n`),
   });
   const endpoint = await server.start();
