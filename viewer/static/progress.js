@@ -1,5 +1,11 @@
 // Progress of a labeling campaign: per pool, per labeller. Refreshes itself every few seconds.
-import { getJson } from './scene.js';
+// (No import of scene.js: that pulls in three.js, which this page does not need.)
+async function getJson(url) {
+  const res = await fetch(url);
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error || `${res.status} ${res.statusText}`);
+  return body;
+}
 
 const pct = (x) => (x === null ? '—' : `${(100 * x).toFixed(0)} %`);
 
