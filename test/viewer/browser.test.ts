@@ -1,7 +1,9 @@
 // Drives the real pages in Debian's chromium (one browser for this file): the replay viewer draws,
 // and a person's key presses on the labeling page become the stored labels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -14,6 +16,20 @@ import { pairsFilePool, segmentPool, videoPool } from '../../viewer/pools.js';
 import { startLabelServer } from '../../viewer/live.js';
 import { samplePairs, segmentId } from '../../viewer/segments.js';
 import { ARTIFACTS, makeRun, tempDir } from './fixture.js';
+
+const CLI = join(process.cwd(), 'test', 'viewer', 'cli.ts');
+
+/** A port nobody listens on right now (the killed server restarts on the same one). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 let browser: Browser;
 let run: RunData;
@@ -365,6 +381,82 @@ describe('labeling page', () => {
     expect(await prog.page.textContent(`p.pool-summary[data-pool="${pairs.pool.name}"]`)).toContain('4 of 4 answered by someone');
     await prog.page.close();
     expect(errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e))).toEqual([]);
+  });
+
+  it('survives kill -9 of the server mid-answer: nothing answered is lost or asked again, nothing unshown is recorded', async () => {
+    const db = join(dir, 'killed.sqlite');
+    const port = await freePort();
+    const runDir = join(dir, 'run');
+    let child: ChildProcess | null = null;
+    const start = async () => {
+      const c = spawn(process.execPath, ['--import', 'tsx', CLI, 'label', '--segments', runDir, '--pairs', '3', '--length', '10', '--seed', '4', '--port', String(port), '--db', db, '--teacher-name', 'kim'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout!.on('data', (d) => (out += d));
+      c.stderr!.on('data', (d) => (out += d));
+      const t0 = Date.now();
+      while (!/^open http/m.test(out)) {
+        if (c.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`label server did not start: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child = c;
+    };
+    const kill9 = async () => {
+      const c = child!;
+      c.kill('SIGKILL');
+      if (c.exitCode === null && c.signalCode === null) await once(c, 'exit');
+    };
+    const stored = () => {
+      const s = new LabelStore(db);
+      try {
+        return s.answers().map((a) => ({ query: a.query, label: a.label, a: a.a }));
+      } finally {
+        s.close();
+      }
+    };
+    try {
+      await start();
+      const { page, errors } = await newPage();
+      await page.goto(`http://127.0.0.1:${port}/label?teacher=kim`);
+      const waitShown = (id: number | null, same = false) =>
+        page.waitForFunction(([p, eq]) => { const s = (window as any).pbrlLabel; return s.ready && !s.busy && s.shownId !== null && (eq ? s.shownId === p : s.shownId !== p); }, [id, same] as const, { timeout: 60_000 });
+      await waitShown(null);
+      const first: number = await page.evaluate(() => (window as any).pbrlLabel.shownId);
+      const firstLeft = await page.getAttribute('#left', 'data-segment');
+
+      // 1. The server commits the answer, then dies before its reply arrives.
+      await page.route('**/api/label/answer', async (route) => {
+        await route.fetch();
+        await kill9();
+        await route.abort('connectionreset');
+      });
+      await page.keyboard.press('1');
+      await page.waitForFunction(() => /not confirmed: the server did not answer/.test(document.getElementById('error')!.textContent!), undefined, { timeout: 20_000 });
+      await page.unroute('**/api/label/answer');
+      expect(await page.evaluate(() => (window as any).pbrlLabel.ready)).toBe(false);
+      expect(stored()).toEqual([{ query: first, label: firstLeft === stored()[0].a ? 1 : 0, a: stored()[0].a }]);
+      // The page reconnects by itself to the restarted server and does not ask the stored pair again.
+      await start();
+      await waitShown(first);
+      const second: number = await page.evaluate(() => (window as any).pbrlLabel.shownId);
+      expect(second).not.toBe(first);
+
+      // 2. The server dies before the answer reaches it: nothing stored, the same pair comes back.
+      await kill9();
+      await page.keyboard.press('2');
+      await page.waitForFunction(() => /not confirmed/.test(document.getElementById('error')!.textContent!), undefined, { timeout: 20_000 });
+      expect(stored().map((a) => a.query)).toEqual([first]);
+      await start();
+      await waitShown(second, true);
+      const secondLeft = await page.getAttribute('#left', 'data-segment');
+      await page.keyboard.press('2');
+      await waitShown(second);
+      const after = stored();
+      expect(after.map((a) => a.query)).toEqual([first, second]);
+      expect(after[1].label).toBe(secondLeft === after[1].a ? 0 : 1);
+      expect(errors.filter((e) => !/ERR_CONNECTION|Failed to load resource|Failed to fetch/.test(e))).toEqual([]);
+    } finally {
+      if (child && (child as ChildProcess).exitCode === null) (child as ChildProcess).kill('SIGKILL');
+    }
   });
 
   it('live mode: the page waits for the trainer, then a key press resolves requestLabels', async () => {
