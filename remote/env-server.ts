@@ -525,5 +525,6 @@ export function isLoopback(endpoint: string): boolean {
   const m = /^tcp:\/\/(.+):[^:]+$/.exec(endpoint);
   if (!m) return false;
   const host = m[1].replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  // An IPv4 literal only: "127.0.0.1.example.com" is a host name that may resolve anywhere.
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -236,6 +236,7 @@ class PbrlConnection:
         self._sock = self._ctx.socket(zmq.DEALER)
         self._sock.setsockopt(zmq.LINGER, 0)
         self._monitor = None
+        self._poller: Optional[zmq.Poller] = None
         self._handshake_error: Optional[str] = None
         self._failure: Optional[RemoteAuthError] = None
         if curve is not None:
@@ -249,6 +250,9 @@ class PbrlConnection:
                 | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
                 | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
             )
+            self._poller = zmq.Poller()
+            self._poller.register(self._sock, zmq.POLLIN)
+            self._poller.register(self._monitor, zmq.POLLIN)
         self._sock.connect(endpoint)
         self._ids = itertools.count(1)
         self._closed = False
@@ -264,8 +268,10 @@ class PbrlConnection:
                     f"{self.endpoint} refused this client's CURVE key (ZAP status {ev['value']}); "
                     "the server accepts only the <name>.key files in its --curve folder"
                 )
-            elif kind in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
-                self._handshake_error = f"handshake failed (libzmq event {kind}, value {ev['value']})"
+            elif kind == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:  # value is an errno
+                self._handshake_error = f"handshake failed: {os.strerror(ev['value'])}"
+            elif kind == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:  # value is a ZMTP protocol error code
+                self._handshake_error = f"handshake failed: protocol error 0x{ev['value']:x}"
             elif kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
                 self._handshake_error = None
 
@@ -292,19 +298,20 @@ class PbrlConnection:
         msg["id"] = rid
         self._sock.send_multipart([json.dumps(msg).encode("utf-8"), *frames], copy=False)
         deadline = time.monotonic() + timeout_ms / 1000.0
-        poller = zmq.Poller()
-        poller.register(self._sock, zmq.POLLIN)
-        if self._monitor is not None:
-            poller.register(self._monitor, zmq.POLLIN)
         while True:
             remaining = deadline - time.monotonic()
-            ready = dict(poller.poll(int(remaining * 1000) + 1)) if remaining > 0 else {}
-            if self._monitor is not None and self._monitor in ready:
-                self._read_monitor()
-                if self._failure is not None:
-                    self.close()
-                    raise self._failure
-            if self._sock not in ready:
+            wait = int(remaining * 1000) + 1 if remaining > 0 else 0
+            if self._poller is None:  # the common, plain case: one socket, no poller
+                readable = wait > 0 and bool(self._sock.poll(wait, zmq.POLLIN))
+            else:
+                ready = dict(self._poller.poll(wait)) if wait > 0 else {}
+                if self._monitor in ready:
+                    self._read_monitor()
+                    if self._failure is not None:
+                        self.close()
+                        raise self._failure
+                readable = self._sock in ready
+            if not readable:
                 if time.monotonic() < deadline:
                     continue
                 raise RemoteTimeout(self._timeout_message(header["cmd"], timeout_ms))
@@ -338,6 +345,7 @@ class PbrlConnection:
                     pass
                 self._monitor.close(0)
                 self._monitor = None
+                self._poller = None
             self._sock.close(0)
 
     def __enter__(self):

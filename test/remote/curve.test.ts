@@ -132,7 +132,7 @@ describe('a CURVE server', () => {
     const script = `
 import json, sys, time
 from pbrl_client import PbrlVectorEnv, PbrlEnv, RemoteAuthError, RemoteTimeout
-ep, keys, stranger = sys.argv[1:4]
+ep, keys, stranger, wrong_server = sys.argv[1:5]
 out = {}
 venv = PbrlVectorEnv(ep, keys=keys, key_name="alice", timeout_ms=5000)
 obs, _ = venv.reset(seed=0)
@@ -148,18 +148,26 @@ try:
 except RemoteTimeout as e:
     out["plain"] = str(e)
 try:
+    PbrlEnv(ep, keys=wrong_server, timeout_ms=400)
+except RemoteTimeout as e:
+    out["wrong_server"] = str(e)
+try:
     PbrlEnv(ep, keys=keys, key_name="nobody")
 except ValueError as e:
     out["missing"] = str(e)
 print(json.dumps(out))
 `;
-    const r = await runPython(['-c', script, endpoint, keys, strangerDir]);
+    const wrongServerDir = join(root, 'wrong-server');
+    generateKeys(wrongServerDir); // its server.key belongs to no running server
+    const r = await runPython(['-c', script, endpoint, keys, strangerDir, wrongServerDir]);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
     expect(out.served).toEqual([2, 39]);
     expect(out.refused[0]).toMatch(/refused this client's CURVE key \(ZAP status 400\)/);
     expect(out.refused[1]).toBeLessThan(5);
     expect(out.plain).toMatch(/no reply .* within 300 ms/);
+    expect(out.wrong_server).toMatch(/within 400 ms.*uses CURVE: check that its server key is this server's server\.key/);
+    console.log(`Python, wrong server key: ${out.wrong_server}`);
     expect(out.missing).toMatch(/nobody\.key_secret does not exist/);
   });
 });
@@ -169,10 +177,16 @@ describe('binding beyond loopback', () => {
     expect(() => new EnvServer({ task: 'reach', bind: 'tcp://0.0.0.0:0' })).toThrow(
       /tcp:\/\/0\.0\.0\.0:0 is reachable from other machines and this server has no CURVE keys: create them with `pbrl serve --keygen DIR`.*--insecure/,
     );
+    expect(() => new EnvServer({ task: 'reach', bind: 'tcp://127.0.0.1.example.com:5555' })).toThrow(/no CURVE keys/);
+    expect(() => new EnvServer({ task: 'reach', bind: 'tcp://eth0:5555' })).toThrow(/no CURVE keys/);
     const lines: string[] = [];
     const open = new EnvServer({ task: 'reach', bind: 'tcp://0.0.0.0:0', insecure: true, log: (l) => lines.push(l) });
-    await open.start();
+    const openEp = (await open.start()).replace('0.0.0.0', '127.0.0.1');
     expect(lines[0]).toMatch(/warning: .* --insecure was given/);
+    // A plain server keeps serving plain clients while this process runs a ZAP handler for the CURVE one.
+    const plain = RemoteConnection.connect(openEp, { timeoutMs: 5000 });
+    expect((await plain.request({ cmd: 'hello' })).header.auth).toBe('none');
+    plain.close();
     await open.close();
     const secured = new EnvServer({ task: 'reach', bind: 'tcp://0.0.0.0:0', curve: loadServerCurve(keys) });
     await secured.start();
