@@ -65,8 +65,8 @@ export async function setupZoo(cfg: TrainConfig, agent: SAC, human?: HumanLabeli
   const model = new RewardModel({ obsDim: agent.obsDim, actDim: agent.actDim, ...cfg.reward.model, seed: rng.split('model').nextUint32() });
   if (cfg.algo === 'rbrl') {
     const rcfg = RbrlConfigSchema.parse(cfg.rbrl ?? {});
-    const teacher = ratingTeacherFor(rcfg, cfg.reward.feedback.segmentLength, rng.split('teacher'));
-    const learner = new RatingLearner(model, new TeacherRatingSource(teacher), feedbackOf(cfg), rng.split('feedback'), rcfg.sharpness);
+    const { teacher, calibrate } = ratingTeacherFor(rcfg, cfg.reward.feedback.segmentLength, rng.split('teacher'));
+    const learner = new RatingLearner(model, new TeacherRatingSource(teacher), feedbackOf(cfg), rng.split('feedback'), rcfg.sharpness, calibrate, rcfg.standardize);
     const pebble = pebbleFor(cfg, agent, learner);
     return { pebble, model, hooks: pebbleHooks(pebble), dispose: async () => model.dispose() };
   }

@@ -8,7 +8,9 @@
  *
  * Budget: one rated segment counts as one query, so RbRL and PEBBLE at the same maxFeedback ask the
  * teacher the same number of times (the paper's comparison).
- * Departures from the authors' code (Dev1nW/Rating-based-Reinforcement-Learning): boundaries sit
+ * Departures from the authors' code (Dev1nW/Rating-based-Reinforcement-Learning): the synthetic rater's
+ * return range defaults to the first round's (theirs: a fixed [0, 50]; `range: 'reward-bound'`), since a
+ * fixed [0, 10 x H] on Meta-World puts nearly every early segment in class 0; boundaries sit
  * halfway between the returns ranked either side of a class edge (theirs: at the last segment of the
  * lower class); the reward model trains `epochs` passes with PEBBLE's early-stop rule off; their
  * policy learner is PPO (PrefPPO), ours is PEBBLE's SAC with its unsupervised pre-training.
@@ -19,14 +21,15 @@ import { Rng } from '../core/rng.js';
 import { PreferenceLearner, type FeedbackConfig, type PreferenceLearnerState, type RoundOptions, type RoundResult } from './feedback.js';
 import type { LabelSource, RatingSource } from './label-source.js';
 import type { RatedSegment } from './preference-dataset.js';
-import type { RewardModel, TrainResult } from './reward-model.js';
-import { DEFAULT_SEGMENT_LENGTH, SegmentSampler } from './segments.js';
+import { ratingBoundaries, type RewardModel, type TrainResult } from './reward-model.js';
+import { DEFAULT_SEGMENT_LENGTH, SegmentSampler, type RewardSegment } from './segments.js';
 import { segmentFromJSON, segmentToJSON, type SegmentJSON } from './segment-io.js';
 import { parseRatingTeacher } from './teachers/parse.js';
+import type { ReturnRatingTeacher } from './teachers/rating.js';
 
 export const RbrlConfigSchema = z
   .object({
-    /** Rating teacher spec; lo/hi default to [0, maxStepReward x segment length] (the authors' code bins [0, 50] for DMC's 50-step, max-1 rewards). */
+    /** Rating teacher spec (k equal-width return bins over [lo, hi]); without lo/hi, `range` sets them. */
     teacher: z.string().default('rating:classes=3').superRefine((s, ctx) => {
       try {
         parseRatingTeacher(s);
@@ -34,17 +37,70 @@ export const RbrlConfigSchema = z
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
       }
     }),
-    /** Largest per-step true reward, for the teacher's default return range (Meta-World: 10). */
+    /**
+     * The teacher's return range when its spec has no lo/hi: 'first-round' = the lowest and highest return
+     * among the first round's segments (a rater calibrating on what they saw first); 'reward-bound' =
+     * [0, maxStepReward x H], as the authors' code ([0, 50] for DMC's 50-step segments of rewards <= 1).
+     */
+    range: z.enum(['first-round', 'reward-bound']).default('first-round'),
+    /** Largest per-step true reward, for range 'reward-bound' (Meta-World: 10). */
     maxStepReward: z.number().positive().finite().default(10),
     /** Sharpness k of the class probabilities (the authors' code: k = 30). */
     sharpness: z.number().positive().finite().default(30),
+    /** Give SAC r_hat standardised by the rated segments' per-step mean and std after each round (the loss leaves its scale free). */
+    standardize: z.boolean().default(true),
   })
   .strict();
 
 export type RbrlConfig = z.infer<typeof RbrlConfigSchema>;
 
+/**
+ * The paper's class probabilities of one segment: Q(i) = softmax_i(-k (R~ - b_i)(R~ - b_{i+1})), R~ its
+ * min-max normalised return, b the C + 1 boundaries (b_0 = 0, b_C = 1). The product is negative only
+ * inside class i's interval, so the class containing R~ is the most probable.
+ */
+export function ratingClassProbs(rn: number, bounds: ArrayLike<number>, k: number): Float64Array {
+  const C = bounds.length - 1;
+  if (C < 2) throw new Error(`ratingClassProbs: need at least 3 boundaries (2 classes), got ${bounds.length}`);
+  const logits = Float64Array.from({ length: C }, (_, i) => -k * (rn - bounds[i]) * (rn - bounds[i + 1]));
+  const m = Math.max(...logits);
+  let z = 0;
+  for (let i = 0; i < C; i++) z += Math.exp(logits[i] - m);
+  return logits.map((l) => Math.exp(l - m) / z);
+}
+
+/**
+ * The rating model on one batch, in plain numbers (what RewardModel.trainRatings optimises per member):
+ * returns normalised to [0, 1] over the batch, boundaries from the ratings' shares, mean cross-entropy,
+ * and each segment's most probable class.
+ */
+export function ratingBatch(returns: ArrayLike<number>, ratings: ArrayLike<number>, classes: number, k: number): { loss: number; predicted: number[]; bounds: Float32Array } {
+  const B = returns.length;
+  if (B < 2 || ratings.length !== B) throw new Error(`ratingBatch: need >= 2 returns and one rating each, got ${B} and ${ratings.length}`);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < B; i++) {
+    lo = Math.min(lo, returns[i]);
+    hi = Math.max(hi, returns[i]);
+  }
+  const rn = Float32Array.from({ length: B }, (_, i) => (returns[i] - lo) / (hi - lo + 1e-6));
+  const bounds = ratingBoundaries(rn, Int32Array.from(ratings), 1, B, classes);
+  let loss = 0;
+  const predicted: number[] = [];
+  for (let i = 0; i < B; i++) {
+    const q = ratingClassProbs(rn[i], bounds, k);
+    loss -= Math.log(Math.max(q[ratings[i]], 1e-300));
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (q[c] > q[best]) best = c;
+    predicted.push(best);
+  }
+  return { loss: loss / B, predicted, bounds };
+}
+
 export interface RatingLearnerState extends PreferenceLearnerState {
   rated: { segment: SegmentJSON; rating: number; classes: number }[];
+  shift: number;
+  scale: number;
 }
 
 /** PreferenceLearner's pair source is never asked: RbRL's rounds ask the rating source. */
@@ -58,6 +114,9 @@ const NO_PAIRS: LabelSource = {
 export class RatingLearner extends PreferenceLearner {
   /** Every rating so far (oldest dropped beyond datasetCapacity). */
   rated: RatedSegment[] = [];
+  /** relabel returns (r_hat - shift) / scale (identity until the first standardising round). */
+  shift = 0;
+  scale = 1;
   private readonly roundRng: Rng;
   private readonly length: number;
 
@@ -67,6 +126,9 @@ export class RatingLearner extends PreferenceLearner {
     config: FeedbackConfig,
     rng: Rng,
     readonly sharpness = 30,
+    /** Called with the first round's segments before they are rated (a teacher fitting its return range). */
+    private readonly calibrate?: (segments: readonly RewardSegment[]) => void,
+    readonly standardize = true,
   ) {
     super(model, NO_PAIRS, config, rng);
     if (config.surf) throw new Error('rating-based RL does not combine with SURF (feedback.surf)');
@@ -80,6 +142,7 @@ export class RatingLearner extends PreferenceLearner {
     if (k === 0) return null;
     const sampler = new SegmentSampler(trajectories, { length: this.length, trajectoryIds: opts.trajectoryIds });
     const segments = sampler.sampleMany(k, this.roundRng.split(`round${this.round}`));
+    if (this.round === 0) this.calibrate?.(segments);
     const labels = await this.ratings.rate(segments);
     if (labels.length !== segments.length) throw new Error(`rating source ${this.ratings.name} returned ${labels.length} ratings for ${segments.length} segments`);
     labels.forEach((l, i) => {
@@ -90,20 +153,68 @@ export class RatingLearner extends PreferenceLearner {
     if (this.rated.length > cap) this.rated.splice(0, this.rated.length - cap);
     this.totalFeedback += k;
     this.labelledFeedback += labels.length;
+    // Before training on them: how many of this round's ratings the model's returns already put in the right class.
+    let newLabelAccuracy = NaN;
+    if (segments.length >= 2) {
+      // Mean over members, as trainAccuracy: each member's returns normalised and bounded on their own.
+      const N = segments.length;
+      const returns = this.model.segmentReturns(segments);
+      let correct = 0;
+      for (let e = 0; e < this.model.members; e++) {
+        const { predicted } = ratingBatch(returns.subarray(e * N, (e + 1) * N), labels.map((l) => l.rating), labels[0].classes, this.sharpness);
+        correct += predicted.filter((c, i) => c === labels[i].rating).length;
+      }
+      newLabelAccuracy = correct / (N * this.model.members);
+    }
     let train: TrainResult | null = null;
     if (this.rated.length >= 2) {
       train = this.model.trainRatings(this.rated, { epochs: this.config.epochs ?? 10, sharpness: this.sharpness });
+      if (this.standardize) this.fitStandardization();
     }
     this.round++;
     return {
       round: this.round, asked: k, labelled: labels.length, skipped: k - labels.length,
-      totalFeedback: this.totalFeedback, labelledFeedback: this.labelledFeedback, train, newLabelAccuracy: NaN,
+      totalFeedback: this.totalFeedback, labelledFeedback: this.labelledFeedback, train, newLabelAccuracy,
     };
+  }
+
+  /**
+   * SAC's reward scale: min-max normalisation inside the loss leaves r_hat's scale and offset free (after a
+   * round it was ~0.1 std on reach where BT-trained r_hat spreads wider), and the authors' PPO normalises
+   * advantages where SAC would not. So r_hat is standardised over every step of the rated segments.
+   */
+  private fitStandardization(): void {
+    const n = this.rated.length * this.length;
+    const od = this.model.config.obsDim;
+    const ad = this.model.config.actDim;
+    const obs = new Float32Array(n * od);
+    const act = new Float32Array(n * ad);
+    this.rated.forEach((r, i) => {
+      obs.set(r.segment.obs.subarray(0, this.length * od), i * this.length * od);
+      act.set(r.segment.actions.subarray(0, this.length * ad), i * this.length * ad);
+    });
+    const r = this.model.predictReward(obs, act, n);
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += r[i];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (r[i] - mean) ** 2;
+    this.shift = mean;
+    this.scale = Math.max(Math.sqrt(v / n), 1e-6);
+  }
+
+  override relabel(obs: Float32Array, act: Float32Array, n: number, out?: Float32Array): Float32Array {
+    const r = super.relabel(obs, act, n, out);
+    if (this.shift !== 0 || this.scale !== 1) for (let i = 0; i < n; i++) r[i] = (r[i] - this.shift) / this.scale;
+    return r;
   }
 
   override async getState(): Promise<RatingLearnerState> {
     const base = await super.getState();
-    return { ...base, rated: this.rated.map((r) => ({ segment: segmentToJSON(r.segment), rating: r.rating, classes: r.classes })) };
+    return {
+      ...base, shift: this.shift, scale: this.scale,
+      rated: this.rated.map((r) => ({ segment: segmentToJSON(r.segment), rating: r.rating, classes: r.classes })),
+    };
   }
 
   override async setState(s: PreferenceLearnerState): Promise<void> {
@@ -111,12 +222,21 @@ export class RatingLearner extends PreferenceLearner {
     if (!Array.isArray(rs.rated)) throw new Error('checkpoint has no rating-based RL state (extra.json malformed: no "rated")');
     await super.setState(s);
     this.rated = rs.rated.map((r, i) => ({ segment: segmentFromJSON(r.segment, `rated[${i}].segment`), rating: r.rating, classes: r.classes }));
+    this.shift = rs.shift ?? 0;
+    this.scale = rs.scale ?? 1;
   }
 }
 
-/** The rating teacher of a run: lo/hi from the spec, else [0, maxStepReward x H]. */
-export function ratingTeacherFor(cfg: RbrlConfig, segmentLength: number, rng: Rng) {
-  const t = parseRatingTeacher(cfg.teacher, rng);
-  if (!/\blo=/.test(cfg.teacher)) t.setReturnRange(0, cfg.maxStepReward * segmentLength);
-  return t;
+/**
+ * The rating teacher of a run and, for range 'first-round', the calibration the learner calls with the
+ * first round's segments: lo/hi from the spec if given, else as `range` says.
+ */
+export function ratingTeacherFor(cfg: RbrlConfig, segmentLength: number, rng: Rng): { teacher: ReturnRatingTeacher; calibrate?: (segs: readonly RewardSegment[]) => void } {
+  const teacher = parseRatingTeacher(cfg.teacher, rng);
+  if (/\blo=/.test(cfg.teacher)) return { teacher };
+  if (cfg.range === 'reward-bound') {
+    teacher.setReturnRange(0, cfg.maxStepReward * segmentLength);
+    return { teacher };
+  }
+  return { teacher, calibrate: (segs) => teacher.fitReturnRange(segs) };
 }

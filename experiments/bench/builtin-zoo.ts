@@ -52,7 +52,7 @@ const qpaSmall = small(
 const rbrlSmall = small(
   'rbrl-small',
   "Rating-based RL vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps): RbRL rates 100 single segments per round into 3 return classes " +
-    '(equal bins of [0, 10 x H]), PEBBLE asks an oracle 100 pairs per round; 800 queries each by 5k.',
+    "(equal bins over the first round's return range; r_hat standardised for SAC), PEBBLE asks an oracle 100 pairs per round; 800 queries each by 5k.",
   ['rbrl'],
   {},
 );
