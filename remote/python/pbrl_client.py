@@ -37,7 +37,6 @@ import re
 import stat
 import sys
 import time
-import weakref
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -356,7 +355,9 @@ class PbrlConnection:
 
 
 # Sessions not closed yet; closed on the server when the interpreter exits (see _close_at_exit).
-_LIVE_SESSIONS: "weakref.WeakSet[_Session]" = weakref.WeakSet()
+# Strong references on purpose: an env dropped without close() still holds envs on the server, and
+# only a reference kept here lets the exit hook free them.
+_LIVE_SESSIONS: "set[_Session]" = set()
 
 
 class _Session:

@@ -44,17 +44,19 @@ def hello():
 a = PbrlEnv(ep)
 b = PbrlVectorEnv(ep, num_envs=3)
 c = PbrlEnv(ep)
+PbrlEnv(ep)  # dropped at once, never closed
+import gc; gc.collect()
 opened = hello()
 a.close()
 a.close()  # twice is fine
 after_close = hello()
 print(json.dumps([opened, after_close]))
-# b and c are never closed: the exit hook must free them.
+# b, c and the dropped one are never closed: the exit hook must free them.
 `;
     expect(server.sessionCount).toBe(0);
     const r = await runPython(['-c', script, endpoint]);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual([3, 2]);
+    expect(JSON.parse(r.stdout)).toEqual([4, 3]);
     expect(server.sessionCount).toBe(0);
   });
 

@@ -216,3 +216,72 @@ describe('session ids are unguessable', () => {
     intruder.close();
   });
 });
+
+describe('a seeded fuzz of malformed requests', () => {
+  it('every request is answered, the log stays short and printable, and a bystander session is untouched', async () => {
+    const fuzzEp = ipcEndpoint('fuzz');
+    const lines: string[] = [];
+    const s = new EnvServer({ task: 'reach', numEnvs: 2, bind: fuzzEp.endpoint, maxPathLength: 20, log: (l) => lines.push(l), errorLogBurst: 1e9 });
+    await s.start();
+    const victim = RemoteConnection.connect(fuzzEp.endpoint, { timeoutMs: 5000 });
+    const victimSession = (await victim.request({ cmd: 'open' })).header.session as string;
+    const local = await VectorEnv.make('reach', 2, { seed: 5, maxPathLength: 20 });
+    expect(obsOf(await victim.request({ cmd: 'reset', session: victimSession, seed: 5 }))).toEqual(Array.from(local.reset(5)));
+
+    const sock = new zmq.Dealer({ linger: 0, receiveTimeout: 5000 });
+    sock.connect(fuzzEp.endpoint);
+    const own = JSON.parse((await (sock.send(hdr({ cmd: 'open' })), sock.receive()))[0].toString()).session as string;
+    const rng = new Rng(2024);
+    const int = (n: number) => Math.floor(rng.range(0, n));
+    const pick = <T>(xs: readonly T[]) => xs[int(xs.length)];
+    const nasty = ['\n[pbrl serve] session x closed after 999 s idle', '\u2028', '\r\u001b[2J', 'Z'.repeat(3000), '\u202e', '', 'ping'];
+    const value = (): unknown =>
+      pick([
+        () => pick(nasty) + String(int(100)),
+        () => rng.range(-1e9, 1e9),
+        () => int(300),
+        () => [int(3), pick(nasty)],
+        () => ({ a: pick(nasty) }),
+        () => null,
+        () => true,
+        () => own,
+      ])();
+    const fields = ['session', 'seed', 'seeds', 'envs', 'options', 'withPoses', 'task', 'numEnvs', 'autoreset', 'maxPathLength', 'goalObservable', 'x', 'cmd\n'];
+    const N = 400;
+    let answered = 0;
+    for (let k = 0; k < N; k++) {
+      const frames: Buffer[] = [];
+      if (int(4) === 0) frames.push(junk(k, int(2000)));
+      else {
+        const h: Record<string, unknown> = { v: int(10) === 0 ? value() : PROTOCOL_VERSION, cmd: int(5) === 0 ? value() : pick(COMMANDS) };
+        if (int(3) === 0) h.id = value();
+        for (let f = int(4); f > 0; f--) h[pick(fields)] = value();
+        if (h.cmd === 'close') h.session = own; // never the victim's; closing its own session is legal
+        frames.push(Buffer.from(JSON.stringify(h)));
+      }
+      for (let f = int(3); f > 0; f--) frames.push(int(2) ? junk(k + 7, int(64)) : Buffer.alloc(8));
+      await sock.send(frames);
+      const [reply] = await sock.receive();
+      const r = JSON.parse(reply.toString());
+      expect(typeof r.ok).toBe('boolean');
+      answered++;
+    }
+    sock.close();
+    expect(answered).toBe(N);
+    expect(s.requests).toBeGreaterThanOrEqual(N);
+    for (const line of lines) {
+      expect(line.length).toBeLessThanOrEqual(430);
+      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+      expect(line).not.toMatch(/^session \S+ closed after 999 s idle/);
+    }
+    const bytes = lines.reduce((a, l) => a + l.length + 1, 0);
+    console.log(`fuzz: ${N} malformed requests, ${s.errors} error replies, ${lines.length} log lines, ${bytes} bytes of log (longest ${Math.max(...lines.map((l) => l.length))})`);
+    // The bystander's envs were never stepped or reset by any of it.
+    const a = new Float32Array(8).fill(0.25);
+    expect(obsOf(await victim.request({ cmd: 'step', session: victimSession }, [Buffer.from(a.buffer)]))).toEqual(Array.from(local.step(a).obs));
+    local.close();
+    victim.close();
+    await s.close();
+    fuzzEp.cleanup();
+  });
+});
