@@ -82,7 +82,9 @@ More clients: pbrl serve --keygen keys/ --name alice (restart the server to acce
       });
       const endpoint = await server.start();
       console.log(`pbrl serve: task ${opts.task}, ${opts.numEnvs} env(s) per session, goal ${opts.goalObservable ? 'observable' : 'hidden'} by default, Meta-World ${opts.envVersion}, protocol v${PROTOCOL_VERSION}, listening on ${endpoint}`);
-      if (curve) console.log(`pbrl serve: CURVE on, accepting ${curve.clients.length} client key(s): ${curve.clients.map((c) => c.name).join(', ')}`);
+      if (curve) {
+        console.log(`pbrl serve: CURVE on, server public key ${curve.publicKey}, accepting ${curve.clients.length} client key(s): ${curve.clients.map((c) => c.name).join(', ')}`);
+      }
       if (!isLoopback(endpoint)) {
         console.log(curve ? 'pbrl serve: this endpoint accepts CURVE clients from other machines' : 'pbrl serve: WARNING --insecure: anyone who reaches this endpoint can use it');
       }
