@@ -74,7 +74,22 @@ export async function setupZoo(cfg: TrainConfig, agent: SAC, human?: HumanLabeli
     const heron = new HeronTeacher(HeronConfigSchema.parse(cfg.heron ?? {}));
     const learner = new PreferenceLearner(model, new TeacherLabelSource(heron), feedbackOf(cfg), rng.split('feedback'));
     const pebble = pebbleFor(cfg, agent, learner);
-    return { pebble, model, heron, hooks: pebbleHooks(pebble, { recordFactors: heron.keys }), dispose: async () => model.dispose() };
+    return {
+      pebble, model, heron, dispose: async () => model.dispose(),
+      hooks: pebbleHooks(pebble, { recordFactors: heron.keys, loadState: (s) => pebble.setState(withFactorArrays(s as PebbleState)) }),
+    };
   }
   throw new Error(`setupZoo: "${cfg.algo}" is not a zoo algorithm`);
+}
+
+/**
+ * PEBBLE's checkpoint keeps each episode's extra fields as JSON, which turns the factors' Float32Array
+ * into an index-keyed object; HERON's segments slice them, so they become arrays again on resume.
+ */
+function withFactorArrays(s: PebbleState): PebbleState {
+  for (const e of s.episodes ?? []) {
+    const f = (e.traj as { factors?: { names: string[]; data: unknown } }).factors;
+    if (f && !(f.data instanceof Float32Array)) f.data = Float32Array.from(Object.values(f.data as Record<string, number>));
+  }
+  return s;
 }
