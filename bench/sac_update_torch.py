@@ -1,7 +1,8 @@
-"""Times the same SAC update as bench/sac-update.ts in PyTorch (CPU, 1 thread) for comparison.
+"""Times the same SAC update as bench/sac-update.ts in PyTorch (CPU) for comparison.
 
-Meta-World sizes: obs 39, act 4, 3x256 hidden, twin critics, tanh-squashed Gaussian actor, learned
-temperature, Polyak target every 2 updates. Prints one JSON object: {"batch": ms_per_update, ...}.
+Meta-World sizes: obs 39, act 4, twin critics, tanh-squashed Gaussian actor, learned temperature,
+Polyak target every 2 updates. Usage: sac_update_torch.py BUDGET_S [HIDDEN e.g. 256,256,256]
+[BATCHES e.g. 256,512] [THREADS]. Prints one JSON object: {"batch": ms_per_update, ...}.
 """
 import json
 import math
@@ -12,13 +13,20 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
+HIDDEN = [int(h) for h in sys.argv[2].split(",")] if len(sys.argv) > 2 else [256, 256, 256]
+BATCHES = [int(b) for b in sys.argv[3].split(",")] if len(sys.argv) > 3 else [256, 512]
+THREADS = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+torch.set_num_threads(THREADS)
 torch.manual_seed(0)
-OBS, ACT, H = 39, 4, 256
+OBS, ACT = 39, 4
 
 
 def mlp(i, o):
-    return nn.Sequential(nn.Linear(i, H), nn.ReLU(), nn.Linear(H, H), nn.ReLU(), nn.Linear(H, H), nn.ReLU(), nn.Linear(H, o))
+    layers, d = [], i
+    for h in HIDDEN:
+        layers += [nn.Linear(d, h), nn.ReLU()]
+        d = h
+    return nn.Sequential(*layers, nn.Linear(d, o))
 
 
 actor = mlp(OBS, 2 * ACT)
@@ -75,7 +83,7 @@ def update(b, step):
 def main():
     budget = float(sys.argv[1]) if len(sys.argv) > 1 else 1.5
     out = {}
-    for bs in (256, 512):
+    for bs in BATCHES:
         b = (torch.randn(bs, OBS), torch.rand(bs, ACT) * 2 - 1, torch.randn(bs, 1), torch.randn(bs, OBS), torch.zeros(bs, 1))
         for i in range(3):
             update(b, i)
@@ -85,7 +93,7 @@ def main():
             n += 1
         out[str(bs)] = (time.perf_counter() - t0) / n * 1000
     out["torch"] = torch.__version__
-    out["blas"] = torch.__config__.show().count("OpenBLAS") > 0
+    out["threads"] = torch.get_num_threads()
     print(json.dumps(out))
 
 

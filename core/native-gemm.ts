@@ -375,6 +375,12 @@ function makeMlpBackward(native: NativeAddon): KernelFunc {
   };
 }
 
+/** OpenBLAS threads for every later native call (PBRL_BLAS_THREADS sets it at start-up). */
+export function setBlasThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BLAS threads must be an integer >= 1, got ${n}`);
+  loadNativeAddon()?.setThreads(n);
+}
+
 /** ms per cblas_sgemm call on the addon's own aligned buffers (null with an addon built before it existed). */
 export function nativeSgemmMs(M: number, N: number, K: number, iters: number, transA = false, transB = false): number | null {
   const a = loadNativeAddon();

@@ -64,11 +64,16 @@ export function layersUpdateBench(dims: number[], batch: number, members = 0, se
   };
 }
 
-/** Plain matmul throughput, GFLOP/s, for an n x n x n product on the active kernels. */
+/**
+ * Plain matmul throughput, GFLOP/s, for an n x n x n product on the active kernels. The product is not
+ * read back to JS per call (kernels on wasm, cpu and tfjs-node run synchronously); a copy-out per call
+ * once cost a third of the measured rate and is not what training does.
+ */
 export function matmulGflops(n: number, timeMs: (fn: () => void) => number): number {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
-  const ms = timeMs(() => tf.tidy(() => { tf.matMul(a, b).dataSync(); }));
+  const ms = timeMs(() => tf.matMul(a, b).dispose());
+  tf.tidy(() => { tf.matMul(a, b).dataSync(); });
   a.dispose();
   b.dispose();
   return (2 * n * n * n) / (ms * 1e6);
