@@ -10,7 +10,8 @@ import type { PoolSpec, QueryInput } from './label-store.js';
 import { loadRun, MemorySegmentSource, runSegmentSource, type RunData, type SegmentSource } from './run-data.js';
 import type { SceneGeometry } from '../envs/geometry.js';
 import { segmentFromJSON } from '../reward/segment-io.js';
-import { checkRef, parseSegmentId, samplePairs, sampleWindows, segmentId } from './segments.js';
+import { checkRef, cutSegment, parseSegmentId, samplePairs, sampleWindows, segmentId, type SegmentRef } from './segments.js';
+import { poseDifference } from './similarity.js';
 
 export interface SegmentPoolOptions {
   count: number;
@@ -20,15 +21,24 @@ export interface SegmentPoolOptions {
   ratingClasses?: number;
   labelsPerQuery?: number;
   name?: string;
+  /** Pairs mode: turn down pairs whose segments differ by less than this (metres, see similarity.ts). */
+  dropSimilar?: number;
 }
 
 export function segmentPool(run: RunData, o: SegmentPoolOptions): { pool: PoolSpec; queries: QueryInput[] } {
   const kind = o.ratingClasses === undefined ? 'pair' : 'rating';
-  const spec = { source: run.file, sha256: run.sha256, length: o.length, count: o.count, seed: o.seed };
+  if (o.dropSimilar !== undefined && kind !== 'pair') throw new Error('dropping near-identical pairs applies to pairs, not ratings');
+  // Recorded only when used, so pools made before the option existed reopen unchanged.
+  const spec = { source: run.file, sha256: run.sha256, length: o.length, count: o.count, seed: o.seed, ...(o.dropSimilar !== undefined ? { dropSimilar: o.dropSimilar } : {}) };
+  const minDiff = o.dropSimilar;
+  const accept =
+    minDiff === undefined
+      ? undefined
+      : (a: SegmentRef, b: SegmentRef) => poseDifference(cutSegment(run.trajectories, a).poses!, cutSegment(run.trajectories, b).poses!) >= minDiff;
   const name = o.name ?? (kind === 'pair' ? `${run.name}-pairs-H${o.length}-n${o.count}-s${o.seed}` : `${run.name}-rating${o.ratingClasses}-H${o.length}-n${o.count}-s${o.seed}`);
   const queries =
     kind === 'pair'
-      ? samplePairs(run.trajectories, o).map(([a, b]) => ({ a: segmentId(run.trajectories, a), b: segmentId(run.trajectories, b) }))
+      ? samplePairs(run.trajectories, { count: o.count, length: o.length, seed: o.seed, ...(accept ? { accept } : {}) }).map(([a, b]) => ({ a: segmentId(run.trajectories, a), b: segmentId(run.trajectories, b) }))
       : sampleWindows(run.trajectories, o).map((r) => ({ a: segmentId(run.trajectories, r) }));
   return {
     pool: { name, kind, spec, ...(o.ratingClasses !== undefined ? { classes: o.ratingClasses } : {}), ...(o.labelsPerQuery !== undefined ? { labelsPerQuery: o.labelsPerQuery } : {}) },

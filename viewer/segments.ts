@@ -88,8 +88,15 @@ export function cutSegment(trajectories: readonly Trajectory[], ref: SegmentRef)
  * `count` distinct unordered pairs of distinct random windows (uniform over trajectories, then over
  * start offsets), reproducible from `seed`. Throws if the data cannot supply that many.
  */
-export function samplePairs(trajectories: readonly Trajectory[], opts: { count: number; length: number; seed: number }): [SegmentRef, SegmentRef][] {
-  const { count, length, seed } = opts;
+/**
+ * `accept` (optional) turns a drawn pair down (e.g. two near-identical segments); without it the
+ * draws are exactly what they always were for a seed, so existing pools keep their pairs.
+ */
+export function samplePairs(
+  trajectories: readonly Trajectory[],
+  opts: { count: number; length: number; seed: number; accept?: (a: SegmentRef, b: SegmentRef) => boolean },
+): [SegmentRef, SegmentRef][] {
+  const { count, length, seed, accept } = opts;
   const usable = trajectories.map((t, i) => ({ i, starts: t.length - length + 1 })).filter((u) => u.starts > 0 && trajectories[u.i].poses);
   if (usable.length === 0) throw new Error(`no trajectory with recorded poses is at least ${length} steps long; use a shorter segment length`);
   const windows = usable.reduce((s, u) => s + u.starts, 0);
@@ -102,6 +109,7 @@ export function samplePairs(trajectories: readonly Trajectory[], opts: { count: 
   };
   const seen = new Set<string>();
   const pairs: [SegmentRef, SegmentRef][] = [];
+  let refused = 0;
   while (pairs.length < count) {
     const a = draw();
     const b = draw();
@@ -111,6 +119,13 @@ export function samplePairs(trajectories: readonly Trajectory[], opts: { count: 
     const key = ia < ib ? `${ia}|${ib}` : `${ib}|${ia}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    if (accept && !accept(a, b)) {
+      // Bounded: a run where most pairs look alike must end with an error, not spin.
+      if (++refused > 20 * count + 1000 || seen.size >= maxPairs) {
+        throw new Error(`only ${pairs.length} of ${count} pairs passed the filter after turning down ${refused} near-identical ones; draw fewer pairs or loosen the filter`);
+      }
+      continue;
+    }
     pairs.push([a, b]);
   }
   return pairs;

@@ -15,6 +15,7 @@ import { networkInterfaces } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
 import { LabelConflictError, normalizeTeacher, toJsonLines, type AnswerRow, type LabelStore, type QueryRow } from './label-store.js';
 import { cameraFor, taskOfId, taskQuestion } from './task-presets.js';
+import { poseDifference, SIMILAR_METRES } from './similarity.js';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
 const THREE_DIR = dirname(dirname(createRequire(import.meta.url).resolve('three')));
@@ -213,9 +214,22 @@ function registerLabelRoutes(app: FastifyInstance, L: LabelingOptions): void {
     };
     const task = taskOfId(q.a) ?? (q.b ? taskOfId(q.b) : null);
     const question = taskQuestion(task, q.b === null ? 'rating' : 'pair');
-    const common = { id: q.id, task, question };
+    const common = { id: q.id, task, question, similar: similarity(q) };
     if (q.b === null) return { ...common, segment: side('a') };
     return { ...common, left: side(swap ? 'b' : 'a'), right: side(swap ? 'a' : 'b') };
+  };
+
+  // Pose difference per pair query, worked out once (segments do not change under a pool).
+  const differences = new Map<number, number | null>();
+  const similarity = (q: QueryRow): { metres: number } | null => {
+    if (q.b === null || !L.segments) return null;
+    if (!differences.has(q.id)) {
+      const a = L.segments.get(q.a)?.poses;
+      const b = L.segments.get(q.b)?.poses;
+      differences.set(q.id, a && b ? poseDifference(a, b) : null);
+    }
+    const d = differences.get(q.id)!;
+    return d !== null && d < SIMILAR_METRES ? { metres: d } : null;
   };
 
   const exportCommand = (pool: string | null) =>

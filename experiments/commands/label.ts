@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { existsSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { writeBundle } from '../../viewer/export-bundle.js';
 import { userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { LabelStore, normalizeTeacher, toJsonLines } from '../../viewer/label-store.js';
@@ -33,6 +34,8 @@ interface LabelOpts {
   port: string;
   leaseSeconds: string;
   ratingLevels?: string;
+  dropSimilar?: string;
+  bundle?: string;
   token?: string;
 }
 
@@ -74,12 +77,29 @@ export function register(program: Command): void {
     .option('--labels-per-pair <k>', 'retire a pair once k different people answered it (default: everyone labels every pair)')
     .option('--instructions <text>', 'question shown above each pair (default: the task and question from the task registry, per pair)')
     .option('--export <file.jsonl>', 'write the labels as JSON lines (refreshed after every answer); without --segments/--videos: export from --db and exit')
+    .option('--drop-similar <mm>', 'random pairs: turn down pairs whose segments differ by less than this many millimetres (mean over frames of the largest body distance); without it such pairs are only flagged on the page (below 5 mm)')
+    .option('--bundle <dir>', 'export and exit: every answer in --db (or --pool) with its segments\' observations and actions, labeller, time and answer, as preferences/ratings .jsonl and .npz plus meta.json; segments come from each pool\'s own run or pairs file, or --segments')
     .option('--rating-levels <names>', 'rating mode: what each level means, lowest first, comma-separated (e.g. "failed,partly,done"); shown on the page and exported as "level"')
     .option('--lease-seconds <s>', 'with --labels-per-pair: how long a pair handed to one person is held for them before others may get it', '600')
     .option('--host <addr>', 'address to listen on; anything but loopback (e.g. 0.0.0.0) requires an access token, printed once in the URL', '127.0.0.1')
     .option('--token <secret>', 'access token for a non-loopback --host (default: a random one); at least 16 characters')
     .option('--port <n>', 'port (0 = any free port)', '8781')
     .action(async (opts: LabelOpts) => {
+      if (opts.bundle !== undefined) {
+        if (!opts.db) throw new Error('--bundle exports from a label database: give --db <file>');
+        if (opts.videos) throw new Error('--bundle reads observations from --segments <run | pairs file> (or each pool\'s own run), not from --videos');
+        const store = openForExport(opts.db, opts.pool);
+        try {
+          const source = opts.segments ? (/\.json$/i.test(opts.segments) ? pairsFilePool(opts.segments).source : runSegmentSource(loadRun(opts.segments))) : undefined;
+          const pools = opts.pool ? [opts.pool] : store.pools().map((p) => p.name);
+          const r = writeBundle({ store, pools, outDir: opts.bundle, ...(source ? { source } : {}) });
+          console.log(`wrote ${r.preferences} pair and ${r.ratings} rating answers with observations and actions to ${opts.bundle}: ${r.files.map((f) => basename(f)).join(', ')}`);
+          if (opts.export) console.log(`wrote ${writeExport(store, opts.export, opts.pool)} labels to ${opts.export}`);
+        } finally {
+          store.close();
+        }
+        return;
+      }
       if (opts.segments && opts.videos) throw new Error('give either --segments or --videos, not both');
       if (!opts.segments && !opts.videos) {
         if (!opts.export || !opts.db) throw new Error('give --segments <run> or --videos <manifest> to label, or --db <file> --export <file.jsonl> to export');
@@ -105,6 +125,13 @@ export function register(program: Command): void {
           throw new Error(`--rating-levels: give ${ratingClasses} non-empty names (one per level, lowest first), got ${levelNames.length}: "${opts.ratingLevels}"`);
         }
       }
+      let dropSimilar: number | undefined;
+      if (opts.dropSimilar !== undefined) {
+        const mm = Number(opts.dropSimilar);
+        if (opts.dropSimilar.trim() === '' || !Number.isFinite(mm) || mm <= 0 || mm > 1000) throw new Error(`--drop-similar must be a number of millimetres in (0, 1000], got "${opts.dropSimilar}"`);
+        if (ratingClasses !== undefined || !opts.segments || /\.json$/i.test(opts.segments)) throw new Error('--drop-similar applies to random pairs drawn from a run (--segments <run> without --rating)');
+        dropSimilar = mm / 1000;
+      }
       const loopback = isLoopback(opts.host);
       if (opts.token !== undefined && opts.token.length < 16) throw new Error('--token must be at least 16 characters');
       const accessToken = loopback ? opts.token : (opts.token ?? randomBytes(16).toString('hex'));
@@ -129,6 +156,7 @@ export function register(program: Command): void {
           ...(ratingClasses !== undefined ? { ratingClasses } : {}),
           ...(labelsPerQuery !== undefined ? { labelsPerQuery } : {}),
           ...(opts.pool ? { name: opts.pool } : {}),
+          ...(dropSimilar !== undefined ? { dropSimilar } : {}),
         });
         segments = runSegmentSource(run);
         dbDefault = join(dirname(resolveRunFile(opts.segments)), 'labels.sqlite');

@@ -11,6 +11,8 @@ import { loadRun, runSegmentSource, type RunData } from '../../viewer/run-data.j
 import { LabelStore } from '../../viewer/label-store.js';
 import { segmentPool, videoPool } from '../../viewer/pools.js';
 import { makeRun, tempDir } from './fixture.js';
+import { poseDifference, SIMILAR_METRES } from '../../viewer/similarity.js';
+import { samplePairs, segmentId } from '../../viewer/segments.js';
 
 let dir: string;
 let run: RunData;
@@ -240,5 +242,32 @@ describe('access token', () => {
     const denied = await get('/api/label/export');
     expect(denied.json().error).toMatch(/access token/);
     await expect(buildServer({ accessToken: 'short' })).rejects.toThrow(/16 characters/);
+  });
+});
+
+describe('near-identical pairs', () => {
+  it('are flagged to the page, and --drop-similar keeps them out of a drawn pool', async () => {
+    const store = new LabelStore(join(dir, 'similar.sqlite'));
+    closers.push(() => store.close());
+    store.ensurePool({ name: 'sim', kind: 'pair', spec: {} }, [{ a: 'reach:1:40:20', b: 'reach:1:38:20' }, { a: 'reach:0:0:20', b: 'reach:1:0:20' }]);
+    const app = await buildServer({ labeling: { store, pools: () => ['sim'], segments: runSegmentSource(run) } });
+    closers.push(() => app.close());
+    const first = (await app.inject({ url: '/api/label/next?teacher=sy' })).json();
+    expect(first.query.similar.metres).toBeLessThan(SIMILAR_METRES);
+    const next = (await app.inject({ method: 'POST', url: '/api/label/answer', payload: { teacher: 'sy', query: first.query.id, choice: 'cant-tell' } })).json().next;
+    expect(next.query.similar).toBeNull();
+
+    const src = runSegmentSource(run);
+    const diff = (q: { a: string; b?: string }) => poseDifference(src.get(q.a)!.poses!, src.get(q.b!)!.poses!);
+    const plain = segmentPool(run, { count: 30, length: 20, seed: 8 });
+    // Without the option the draws are what they always were for the seed (existing pools reopen).
+    expect(plain.queries).toEqual(samplePairs(run.trajectories, { count: 30, length: 20, seed: 8 }).map(([a, b]) => ({ a: segmentId(run.trajectories, a), b: segmentId(run.trajectories, b) })));
+    expect(plain.queries.some((q) => diff(q) < 0.02)).toBe(true);
+    const filtered = segmentPool(run, { count: 30, length: 20, seed: 8, dropSimilar: 0.02 });
+    expect(filtered.queries).toHaveLength(30);
+    expect(filtered.queries.every((q) => diff(q) >= 0.02)).toBe(true);
+    expect(filtered.pool.spec).toMatchObject({ dropSimilar: 0.02 });
+    expect(plain.pool.spec).not.toHaveProperty('dropSimilar');
+    expect(() => segmentPool(run, { count: 30, length: 20, seed: 8, dropSimilar: 10 })).toThrow(/passed the filter/);
   });
 });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { LabelStore } from '../../viewer/label-store.js';
-import { loadRun } from '../../viewer/run-data.js';
+import { loadRun, runSegmentSource } from '../../viewer/run-data.js';
 import { segmentPool } from '../../viewer/pools.js';
 import { samplePairs, segmentId } from '../../viewer/segments.js';
 import { makeRun, tempDir } from './fixture.js';
@@ -54,6 +54,71 @@ describe('pbrl label --export', () => {
     expect(r3.code, r3.err).toBe(0);
     expect(r3.out).toContain('wrote 1 labels');
     expect(JSON.parse(readFileSync(join(dir, 'out.jsonl'), 'utf8'))).toMatchObject({ label: 1, teacher: 'ola' });
+  });
+});
+
+describe('pbrl label --bundle', () => {
+  it('exports answers with observations, actions, labeller, time and answer as JSONL and .npz that NumPy reads', () => {
+    const db = join(dir, 'bundle.sqlite');
+    const run = loadRun(runDir);
+    const store = new LabelStore(db);
+    const pairs = segmentPool(run, { count: 3, length: 8, seed: 1 });
+    const rating = segmentPool(run, { count: 1, length: 8, seed: 1, ratingClasses: 3 });
+    store.ensurePool(pairs.pool, pairs.queries);
+    store.ensurePool({ ...rating.pool, levelNames: ['bad', 'ok', 'good'] }, rating.queries);
+    const q = store.queries(pairs.pool.name);
+    store.answer({ query: q[0].id, teacher: 'nia', answer: { kind: 'pair', choice: 'b', confidence: 'high' }, durationMs: 900, time: 1000 });
+    store.answer({ query: q[1].id, teacher: 'nia', answer: { kind: 'pair', choice: 'both-bad' }, time: 2000 });
+    store.answer({ query: q[2].id, teacher: 'ole', answer: { kind: 'pair', choice: 'skip' }, time: 3000 });
+    store.answer({ query: store.queries(rating.pool.name)[0].id, teacher: 'ole', answer: { kind: 'rating', rating: 1 }, time: 4000 });
+    store.close();
+    const out = join(dir, 'bundle');
+    const r = pbrl(['label', '--db', db, '--bundle', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`wrote 3 pair and 1 rating answers with observations and actions to ${out}`);
+    const lines = readFileSync(join(out, 'preferences.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const seg = (id: string) => runSegmentSource(run).get(id)!;
+    expect(lines.map((l) => [l.a, l.b, l.answer, l.label, l.confidence, l.teacher, l.time])).toEqual([
+      [q[0].a, q[0].b, 'b', 0, 'high', 'nia', 1000],
+      [q[1].a, q[1].b, 'both-bad', null, null, 'nia', 2000],
+      [q[2].a, q[2].b, 'skip', null, null, 'ole', 3000],
+    ]);
+    const a0 = seg(q[0].a);
+    expect(lines[0].obs_a).toHaveLength(8);
+    expect(lines[0].obs_a[3]).toEqual(Array.from(a0.obs.subarray(3 * a0.obsDim, 4 * a0.obsDim)));
+    expect(lines[0].act_b[7]).toEqual(Array.from(seg(q[0].b).actions.subarray(7 * a0.actDim, 8 * a0.actDim)));
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    expect(meta.notes.rating).toMatch(/0-based/);
+    const py = spawnSync('python3', ['-c', `
+import json, sys, numpy as np
+p = np.load(sys.argv[1]); r = np.load(sys.argv[2])
+print(json.dumps({
+  'obs_a': list(p['obs_a'].shape), 'act_b': list(p['act_b'].shape), 'label': [None if np.isnan(x) else float(x) for x in p['label']],
+  'answer': p['answer'].tolist(), 'teacher': p['teacher'].tolist(), 'time': p['time_ms'].tolist(), 'seg_a': p['seg_a'].tolist(),
+  'obs_a_0_3': p['obs_a'][0, 3].tolist(), 'conf': p['confidence'].tolist(), 'dur0': float(p['duration_ms'][0]),
+  'rating': r['rating'].tolist(), 'level': r['level'].tolist(), 'robs': list(r['obs'].shape)}))
+`, join(out, 'preferences.npz'), join(out, 'ratings.npz')], { encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    const n = JSON.parse(py.stdout);
+    expect(n).toMatchObject({
+      obs_a: [3, 8, a0.obsDim],
+      act_b: [3, 8, a0.actDim],
+      label: [0, null, null],
+      answer: ['b', 'both-bad', 'skip'],
+      teacher: ['nia', 'nia', 'ole'],
+      time: [1000, 2000, 3000],
+      seg_a: q.map((x) => x.a),
+      conf: ['high', '', ''],
+      dur0: 900,
+      rating: [1],
+      level: ['ok'],
+      robs: [1, 8, a0.obsDim],
+    });
+    expect(n.obs_a_0_3).toEqual(Array.from(a0.obs.subarray(3 * a0.obsDim, 4 * a0.obsDim)));
+    // An unknown pool is refused and nothing is written.
+    const bad = pbrl(['label', '--db', db, '--pool', 'nope', '--bundle', join(dir, 'bundle2')]);
+    expect(bad.code).toBe(1);
+    expect(existsSync(join(dir, 'bundle2'))).toBe(false);
   });
 });
 

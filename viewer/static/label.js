@@ -210,6 +210,7 @@ async function show(next) {
   clearStage();
   el('answers').innerHTML = '';
   el('load-error').hidden = true;
+  el('similar-note').hidden = true;
   if (!next.query) {
     state.done = !next.waiting;
     el('instructions').textContent = state.instructions ?? '';
@@ -246,6 +247,9 @@ async function show(next) {
     state.cameraTask = seg.task;
   }
   for (const v of views) figure(v, v.caption);
+  // Flagged by the server: the two segments hardly differ (e.g. two still scenes).
+  el('similar-note').hidden = !q.similar;
+  if (q.similar) el('similar-note').textContent = `These two clips differ by only ${(q.similar.metres * 1000).toFixed(1)} mm on average and may look the same: "Equal" or "Can't tell" are fine answers.`;
   drawAll(0);
   answerButtons(next);
   setConfidence(null);
