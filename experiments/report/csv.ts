@@ -40,7 +40,7 @@ export function summaryRows(s: Summary): Row[] {
   for (const c of s.teacherTable.cells) {
     rows.push({ section: 'teacher_table', group: `${c.row} | ${c.algo}`, metric: 'final_success_iqm', value: c.point, lo: c.lo, hi: c.hi, n: c.runs });
   }
-  const cellMetrics = ['final_success', 'auc_success', 'steps', 'env_steps', 'wall_seconds', 'env_steps_per_s', 'labels', 'labelled'] as const;
+  const cellMetrics = ['final_success', 'auc_success', 'max_success', 'steps', 'env_steps', 'wall_seconds', 'env_steps_per_s', 'labels', 'labelled'] as const;
   for (const c of s.cells) {
     const base = { section: 'cell', group: c.group, task: c.task, seed: c.seed, cell: c.id };
     rows.push({ ...base, metric: 'state', value: c.state });

@@ -68,11 +68,11 @@ function teacherTable(s: Summary): string {
 function cellTable(cells: CellRow[]): string {
   const rows = cells.map((c) => [
     `<code>${esc(c.id)}</code>`, esc(c.group ?? '–'), esc(c.task ?? '–'), esc(c.seed ?? '–'), `<span class="st-${c.state}">${c.state}</span>`,
-    f2(c.final_success), f2(c.auc_success), f0(c.steps), f0(c.env_steps), c.wall_seconds === null ? '–' : c.wall_seconds.toFixed(1),
+    f2(c.final_success), f2(c.auc_success), f2(c.max_success), f0(c.steps), f0(c.env_steps), c.wall_seconds === null ? '–' : c.wall_seconds.toFixed(1),
     f0(c.env_steps_per_s), c.labels === null ? '–' : `${f0(c.labels)}${c.labelled !== null && c.labelled !== c.labels ? ` (${f0(c.labelled)} labelled)` : ''}`,
     esc(c.worker ?? '–'), esc(c.attempts ?? '–'),
   ]);
-  return table(['cell', 'group', 'task', 'seed', 'state', 'final success', 'AUC', 'steps', 'env steps', 'wall s', 'env steps/s', 'labels', 'worker', 'attempts'], rows, 'cells');
+  return table(['cell', 'group', 'task', 'seed', 'state', 'final success', 'AUC', 'best eval', 'steps', 'env steps', 'wall s', 'env steps/s', 'labels', 'worker', 'attempts'], rows, 'cells');
 }
 
 function environmentSection(s: Summary, machine: MachineInfo): string {

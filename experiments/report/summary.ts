@@ -4,16 +4,17 @@
  * disagree.
  */
 import {
-  AGGREGATES, aggregateEstimates, areaUnderCurve, finalScore, improvementEstimate, performanceProfile, sampleEfficiency,
+  AGGREGATES, aggregateEstimates, areaUnderCurve, finalScore, maxScore, improvementEstimate, performanceProfile, sampleEfficiency,
   DEFAULT_REPS, type AggregateName, type Curve, type Estimate, type ProfilePoint, type SamplePoint, type Stratified,
 } from '../stats/index.js';
 import { labelCurve, successCurve, type CellRecord, type CellState, type Results } from './read.js';
 
-export const SCORES = ['final_success', 'auc_success'] as const;
+export const SCORES = ['final_success', 'auc_success', 'max_success'] as const;
 export type ScoreName = (typeof SCORES)[number];
 export const SCORE_TITLES: Record<ScoreName, string> = {
   final_success: 'final success (last evaluation)',
   auc_success: 'area under the success curve (normalised)',
+  max_success: 'best evaluation of each run (the CPL paper\'s number; optimistic)',
 };
 export const AGGREGATE_NAMES = Object.keys(AGGREGATES) as AggregateName[];
 export const AGGREGATE_TITLES: Record<AggregateName, string> = { iqm: 'IQM', mean: 'mean', median: 'median', optimality_gap: 'optimality gap' };
@@ -27,6 +28,7 @@ export interface RunScore {
   seed: number;
   final_success: number;
   auc_success: number;
+  max_success: number;
 }
 
 export interface TaskCurve {
@@ -81,6 +83,7 @@ export interface CellRow {
   problem: string | null;
   final_success: number | null;
   auc_success: number | null;
+  max_success: number | null;
   steps: number | null;
   env_steps: number | null;
   wall_seconds: number | null;
@@ -158,6 +161,7 @@ function cellRow(c: CellRecord): CellRow {
     problem: c.problem ?? null,
     final_success: curve.length ? finalScore(curve) : null,
     auc_success: curve.length ? areaUnderCurve(curve) : null,
+    max_success: curve.length ? maxScore(curve) : null,
     steps: last?.step ?? null,
     env_steps: envSteps,
     wall_seconds: wall,
@@ -176,7 +180,7 @@ function summarizeGroup(group: string, cells: CellRecord[], opts: Required<Summa
   const runs: RunScore[] = cells
     .map((c) => {
       const curve = successCurve(c);
-      return { cell: c.id, task: c.info!.axes.task, seed: c.info!.axes.seed, final_success: finalScore(curve), auc_success: areaUnderCurve(curve) };
+      return { cell: c.id, task: c.info!.axes.task, seed: c.info!.axes.seed, final_success: finalScore(curve), auc_success: areaUnderCurve(curve), max_success: maxScore(curve) };
     })
     .sort((a, b) => (a.task < b.task ? -1 : a.task > b.task ? 1 : a.seed - b.seed));
   const { tasks, strata } = byTask(runs, (r) => r.task);

@@ -27,6 +27,18 @@ export function finalScore(c: Curve): number {
 }
 
 /**
+ * The best evaluation of the run: the CPL paper's number (max over training of the average evaluation
+ * success). Optimistic by construction (it picks the best of many noisy evaluations); report it
+ * beside the final value, never instead of it.
+ */
+export function maxScore(c: Curve): number {
+  checkCurve(c);
+  let m = -Infinity;
+  for (const p of c) m = Math.max(m, p.y);
+  return m;
+}
+
+/**
  * Area under the curve by the trapezoid rule over the measured span, divided by that span: the
  * curve's average height, so a success curve's area lies in [0, 1] whatever the run length. A
  * single point gives its own value.
