@@ -86,7 +86,7 @@ describe('pbrl label --bundle', () => {
     const a0 = seg(q[0].a);
     expect(lines[0].obs_a).toHaveLength(8);
     expect(lines[0].obs_a[3]).toEqual(Array.from(a0.obs.subarray(3 * a0.obsDim, 4 * a0.obsDim)));
-    expect(lines[0].act_b[7]).toEqual(Array.from(seg(q[0].b).actions.subarray(7 * a0.actDim, 8 * a0.actDim)));
+    expect(lines[0].act_b[7]).toEqual(Array.from(seg(q[0].b!).actions.subarray(7 * a0.actDim, 8 * a0.actDim)));
     const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
     expect(meta.notes.rating).toMatch(/0-based/);
     const py = spawnSync('python3', ['-c', `
