@@ -9,7 +9,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
-import { installNativeGemm, nativeGemmActive, nativeInfo, nativeLoadError, uninstallNativeGemm } from './native-gemm.js';
+import os from 'node:os';
+import { activeNativeKernels, installNativeGemm, nativeGemmActive, nativeInfo, nativeLoadError, nativeMlpKernelsActive, uninstallNativeGemm } from './native-gemm.js';
+import { fusedMlpEnabled } from './nn/fused-mlp.js';
 
 export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -17,7 +19,13 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export interface BackendInfo {
   backend: BackendName;
   reason: string;
-  nativeGemm: { active: boolean; reason: string; blasThreads?: number; blasConfig?: string; blasCore?: string };
+  nativeGemm: {
+    active: boolean; reason: string; blasThreads?: number; blasConfig?: string; blasCore?: string;
+    /** Native kernels registered with tfjs. */
+    kernels?: string[];
+    /** Whole-network MLP kernels in use (off without them in the addon, or with PBRL_FUSED_MLP=0). */
+    fusedMlp?: boolean;
+  };
   wasmSimd?: boolean;
   wasmThreads?: boolean;
   tfjsVersion: string;
@@ -65,6 +73,18 @@ async function withoutWasmProcessHandlers<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * PBRL_BLAS_THREADS: a count >= 1, or `auto` for every core this process may use (for a run that has
+ * the machine to itself; the bench runner's cells set 1, one cell per core). Unset means 1.
+ */
+export function parseBlasThreads(v: string | undefined): number {
+  if (v === undefined || v === '') return 1;
+  if (v === 'auto') return Math.max(1, os.availableParallelism());
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`PBRL_BLAS_THREADS must be an integer >= 1 or auto, got ${v}`);
+  return n;
+}
+
 /** Parse PBRL_BACKEND / options; unknown names are an error listing the valid ones. */
 export function resolveBackendRequest(requested: string | undefined): BackendName | undefined {
   if (requested === undefined || requested === '' || requested === 'auto') return undefined;
@@ -94,10 +114,7 @@ export async function initBackend(opts: BackendOptions = {}, force = false): Pro
   if (current && !force) return current;
   const requested = resolveBackendRequest(opts.backend ?? process.env.PBRL_BACKEND);
   const nativeWanted = opts.nativeGemm ?? process.env.PBRL_NATIVE_GEMM !== '0';
-  const blasThreads = opts.blasThreads ?? Number(process.env.PBRL_BLAS_THREADS ?? 1);
-  if (!Number.isInteger(blasThreads) || blasThreads < 1) {
-    throw new Error(`PBRL_BLAS_THREADS must be an integer >= 1, got ${process.env.PBRL_BLAS_THREADS}`);
-  }
+  const blasThreads = opts.blasThreads ?? parseBlasThreads(process.env.PBRL_BLAS_THREADS);
 
   let backend: BackendName;
   let reason: string;
@@ -139,7 +156,10 @@ export async function initBackend(opts: BackendOptions = {}, force = false): Pro
     native = { active: false, reason: 'turned off (PBRL_NATIVE_GEMM=0)' };
   } else if (installNativeGemm(blasThreads)) {
     const info = nativeInfo();
-    native = { active: nativeGemmActive(), reason: 'OpenBLAS sgemm on the wasm heap', blasThreads: info?.threads, blasConfig: info?.config, blasCore: info?.core };
+    native = {
+      active: nativeGemmActive(), reason: 'OpenBLAS sgemm on the wasm heap', blasThreads: info?.threads, blasConfig: info?.config, blasCore: info?.core,
+      kernels: activeNativeKernels(), fusedMlp: nativeMlpKernelsActive() && fusedMlpEnabled(),
+    };
   } else {
     native = { active: false, reason: nativeLoadError() ?? 'addon unavailable' };
   }

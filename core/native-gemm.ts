@@ -300,6 +300,14 @@ let mlpKernels = false;
 /** Activation codes of native/mlp.c. */
 export const MLP_ACT_CODES: Record<string, number> = { linear: 0, relu: 1, sigmoid: 3, leakyrelu: 5, tanh: 100 };
 
+/** Names of the native kernels live now (pbrl doctor prints them). */
+export function activeNativeKernels(): string[] {
+  if (!nativeGemmActive()) return [];
+  const k = ['BatchMatMul', '_FusedMatMul (bias + activation)', `${ACT_GRAD_KERNEL}`, 'adam (one call per optimizer)', 'lerp (Polyak)'];
+  if (mlpKernels) k.push(`${MLP_FORWARD_KERNEL} + ${MLP_BACKWARD_KERNEL} (whole network)`);
+  return k;
+}
+
 export function nativeMlpKernelsActive(): boolean {
   return mlpKernels && nativeGemmActive();
 }

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import os from 'node:os';
 import { initBackend } from '../../core/backend.js';
 import { matmulGflops, mlpUpdateBench } from '../../core/nn/mlp-bench-model.js';
+import { nativeSgemmMs } from '../../core/native-gemm.js';
 import { versions } from '../versions.js';
 
 function timeFor(fn: () => void, budgetMs: number): number {
@@ -41,6 +42,11 @@ export function register(program: Command): void {
       if (opts.bench) {
         const gflops = matmulGflops(256, (fn) => timeFor(fn, 500));
         const results: Record<string, number> = { matmulGflops256: Number(gflops.toFixed(1)) };
+        if (info.nativeGemm.active) {
+          // The same product through OpenBLAS from C: the native path should be close to it.
+          const ms = nativeSgemmMs(256, 256, 256, 200);
+          if (ms !== null) results.cSgemmGflops256 = Number(((2 * 256 ** 3) / (ms * 1e6)).toFixed(1));
+        }
         for (const batch of [256]) {
           const b = mlpUpdateBench([43, 256, 256, 256, 1], batch);
           results[`mlpUpdateMs_b${batch}`] = Number(timeFor(() => b.step(), 700).toFixed(2));
@@ -61,6 +67,8 @@ export function register(program: Command): void {
         info.backend === 'wasm' ? `wasm                           SIMD ${info.wasmSimd ? 'on' : 'off'}, threads ${info.wasmThreads ? 'on' : 'off'}` : null,
         `native GEMM                    ${info.nativeGemm.active ? 'live' : 'off'}: ${info.nativeGemm.reason}` +
           (info.nativeGemm.active ? ` [OpenBLAS core ${info.nativeGemm.blasCore}, ${info.nativeGemm.blasThreads} thread(s)]` : ''),
+        info.nativeGemm.active ? `native kernels                 ${(info.nativeGemm.kernels ?? []).join(', ')}` : null,
+        info.nativeGemm.active ? `fused MLP                      ${info.nativeGemm.fusedMlp ? 'on' : 'off'}${process.env.PBRL_FUSED_MLP === '0' ? ' (PBRL_FUSED_MLP=0)' : ''}` : null,
         `cpus                           ${report.cpus} x ${report.cpuModel}`,
         `node                           ${v.node} (${report.platform})`,
         ...Object.entries(v)
@@ -70,7 +78,8 @@ export function register(program: Command): void {
       console.log(lines.join('\n'));
       if (report.bench) {
         const b = report.bench as Record<string, number>;
-        console.log(`speed check                    matmul 256^3: ${b.matmulGflops256} GFLOP/s; Adam update of a 43-256-256-256-1 MLP at batch 256: ` +
+        const c = b.cSgemmGflops256 !== undefined ? ` (OpenBLAS from C: ${b.cSgemmGflops256})` : '';
+        console.log(`speed check                    matmul 256^3: ${b.matmulGflops256} GFLOP/s${c}; Adam update of a 43-256-256-256-1 MLP at batch 256: ` +
           `${b.mlpUpdateMs_b256} ms (3-member ensemble: ${b.ensemble3UpdateMs_b256} ms)`);
       }
       if (info.backend === 'wasm' && !info.nativeGemm.active && process.env.PBRL_NATIVE_GEMM !== '0') {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { initBackend, resolveBackendRequest } from '../../core/backend.js';
+import os from 'node:os';
+import { initBackend, parseBlasThreads, resolveBackendRequest } from '../../core/backend.js';
 
 describe('backend selection', () => {
   it('defaults to wasm, with native GEMM when the addon is built', async () => {
@@ -7,6 +8,11 @@ describe('backend selection', () => {
     expect(info.backend).toBe('wasm');
     expect(info.wasmSimd).toBe(true);
     if (process.env.PBRL_REQUIRE_NATIVE === '1') expect(info.nativeGemm.active).toBe(true);
+    if (info.nativeGemm.active) {
+      // doctor lists the live kernels; a current addon has the whole-network ones.
+      expect(info.nativeGemm.kernels).toContain('BatchMatMul');
+      expect(info.nativeGemm.fusedMlp).toBe(process.env.PBRL_FUSED_MLP !== '0');
+    }
     expect(info.reason.length).toBeGreaterThan(0);
   });
 
@@ -32,5 +38,15 @@ describe('backend selection', () => {
     expect(info.backend).toBe('cpu');
     expect(info.nativeGemm.active).toBe(false);
     await initBackend({}, true);
+  });
+});
+
+describe('PBRL_BLAS_THREADS', () => {
+  it('is 1 when unset, a count when given, every usable core for auto, and an error otherwise', () => {
+    expect(parseBlasThreads(undefined)).toBe(1);
+    expect(parseBlasThreads('3')).toBe(3);
+    expect(parseBlasThreads('auto')).toBe(os.availableParallelism());
+    expect(() => parseBlasThreads('0')).toThrow(/PBRL_BLAS_THREADS/);
+    expect(() => parseBlasThreads('two')).toThrow(/integer >= 1 or auto/);
   });
 });
