@@ -246,7 +246,13 @@ describe('labeling page', () => {
     const rating = segmentPool(run, { count: 1, length: 20, seed: 2, ratingClasses: 3 });
     store.ensurePool(pairs.pool, pairs.queries);
     store.ensurePool({ ...rating.pool, levelNames: ['failed', 'partly', 'done'] }, rating.queries);
-    const url = await serve({ labeling: { store, pools: () => [pairs.pool.name, rating.pool.name], segments: pairs.source } });
+    // A door-open pair last: its camera preset keeps the gripper in sight (test/viewer/task-presets.test.ts).
+    const doorRun = loadRun(await makeRun(dir, 2, 40, 'door-open'));
+    const door = segmentPool(doorRun, { count: 1, length: 20, seed: 0 });
+    store.ensurePool(door.pool, door.queries);
+    const doorSource = runSegmentSource(doorRun);
+    const segments = { get: (id: string) => pairs.source.get(id) ?? doorSource.get(id), geometry: (t: string) => pairs.source.geometry(t) ?? doorSource.geometry(t) };
+    const url = await serve({ labeling: { store, pools: () => [pairs.pool.name, rating.pool.name, door.pool.name], segments } });
     const { page, errors } = await newPage();
     await page.goto(`${url}/label?teacher=ivy`);
     const S = () => page.evaluate(() => (window as any).pbrlLabel.views.map((v: any) => ({ key: v.key, len: v.clock.len, pos: v.clock.pos, shown: v.shown, playing: v.clock.playing })));
@@ -365,8 +371,14 @@ describe('labeling page', () => {
     expect(await page.locator('#answers button[data-rating]').allTextContents()).toEqual(['1 — failed 1', '2 — partly 2', '3 — done 3']);
     expect(await page.textContent('#rating-note')).toContain('exports store them as 0..2 (level 1 = rating 0)');
     await page.keyboard.press('3');
+    await page.waitForFunction(() => (window as any).pbrlLabel.next?.pool === 'run-door-open-pairs-H20-n1-s0' && (window as any).pbrlLabel.ready, undefined, { timeout: 30_000 });
+    expect(await page.textContent('#instructions')).toBe('Task: Swing a hinged cabinet door open by its handle. Which clip does it better?');
+    expect(await page.evaluate(() => (window as any).pbrlLabel.cameraPosition())).toEqual([-0.65, 0.1, 0.5].map((x) => expect.closeTo(x, 6)));
+    expect(await canvasVariance(page, '#left canvas')).toBeGreaterThan(50);
+    await page.screenshot({ path: join(ARTIFACTS, 'label-door-open.png') });
+    await page.keyboard.press('3');
     await page.waitForFunction(() => (window as any).pbrlLabel.done);
-    expect(await page.textContent('#status')).toContain(`export them with: pbrl label --db ${store.path} --pool ${rating.pool.name} --export labels.jsonl`);
+    expect(await page.textContent('#status')).toContain(`export them with: pbrl label --db ${store.path} --pool ${door.pool.name} --export labels.jsonl`);
 
     const byQuery = new Map(store.answers(pairs.pool.name).map((a) => [a.query, a]));
     expect(byQuery.get(ids[0])).toMatchObject({ label: firstLeftIsA ? 0 : 1, verdict: null, confidence: null });

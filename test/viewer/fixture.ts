@@ -11,10 +11,10 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `pbrl-${prefix}-`));
 }
 
-/** Writes <dir>/run/trajectories.pbrl with `episodes` reach episodes of `steps` steps; returns the run folder. */
-export async function makeRun(dir: string, episodes = 3, steps = 60): Promise<string> {
-  const task = getTask('reach');
-  const env = await makeEnv('reach', { maxPathLength: steps });
+/** Writes <dir>/run/trajectories.pbrl with `episodes` scripted episodes of `steps` steps (reach; another task goes to <dir>/run-<task>); returns the run folder. */
+export async function makeRun(dir: string, episodes = 3, steps = 60, taskName = 'reach'): Promise<string> {
+  const task = getTask(taskName);
+  const env = await makeEnv(taskName, { maxPathLength: steps });
   const rec = new EpisodeRecorder(env, true);
   const expert = task.scripted(env);
   const trajs: Trajectory[] = [];
@@ -30,9 +30,9 @@ export async function makeRun(dir: string, episodes = 3, steps = 60): Promise<st
     }
     trajs.push(rec.finish({ policy: 'scripted' }));
   }
-  const run = join(dir, 'run');
+  const run = join(dir, taskName === 'reach' ? 'run' : `run-${taskName}`);
   mkdirSync(run, { recursive: true });
-  saveTrajectories(join(run, 'trajectories.pbrl'), trajs, { reach: env.geometry() }, {});
+  saveTrajectories(join(run, 'trajectories.pbrl'), trajs, { [taskName]: env.geometry() }, {});
   env.close();
   return run;
 }

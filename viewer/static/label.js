@@ -35,6 +35,7 @@ const state = (window.pbrlLabel = {
 
 const W = 480, H = 360;
 const camera = makeCamera(W / H);
+state.cameraPosition = () => camera.position.toArray();
 /** Seconds a video frame step moves (the manifests carry no frame rate; 25 fps is what clips writes). */
 const VIDEO_STEP = 1 / 25;
 
