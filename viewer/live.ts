@@ -9,7 +9,8 @@ import type { PreferenceLabel, Segment } from '../core/types.js';
 import type { SceneGeometry } from '../envs/geometry.js';
 import { LabelStore } from './label-store.js';
 import { MemorySegmentSource } from './run-data.js';
-import { buildServer, listen } from './server.js';
+import { buildServer, isLoopback, listen } from './server.js';
+import { randomBytes } from 'node:crypto';
 import type { LabelSource } from '../reward/label-source.js';
 
 export interface LabelServerOptions {
@@ -28,6 +29,11 @@ export interface LabelServerOptions {
   instructions?: string;
   /** Prefix of the pool names this server creates (default "live-<start time>"). */
   poolPrefix?: string;
+  /**
+   * Access token; required (and generated when not given) for a host other than loopback, where
+   * anyone on the network could otherwise label. `url` carries it.
+   */
+  accessToken?: string;
 }
 
 /**
@@ -81,7 +87,9 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
   const prefix = opts.poolPrefix ?? `live-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   let counter = 0;
 
+  const accessToken = opts.host && !isLoopback(opts.host) ? (opts.accessToken ?? randomBytes(16).toString('hex')) : opts.accessToken;
   const app = await buildServer({
+    ...(accessToken ? { accessToken } : {}),
     labeling: {
       store,
       pools: () => [...active],
@@ -190,7 +198,7 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
   const requestLabels = async (pairs: { a: Segment; b: Segment }[], ro: RequestLabelsOptions = {}) => (await collect(pairs, ro)).flat();
 
   return {
-    url: `${baseUrl}/label?teacher=${encodeURIComponent(teacher)}`,
+    url: `${baseUrl}/label?teacher=${encodeURIComponent(teacher)}${accessToken ? `&token=${accessToken}` : ''}`,
     baseUrl,
     store,
     app,

@@ -11,6 +11,7 @@ import { loadRun, runSegmentSource, type RunData } from '../../viewer/run-data.j
 import { LabelStore } from '../../viewer/label-store.js';
 import { segmentPool, videoPool } from '../../viewer/pools.js';
 import { makeRun, tempDir } from './fixture.js';
+import { startLabelServer } from '../../viewer/live.js';
 import { poseDifference, SIMILAR_METRES } from '../../viewer/similarity.js';
 import { samplePairs, segmentId } from '../../viewer/segments.js';
 
@@ -242,6 +243,19 @@ describe('access token', () => {
     const denied = await get('/api/label/export');
     expect(denied.json().error).toMatch(/access token/);
     await expect(buildServer({ accessToken: 'short' })).rejects.toThrow(/16 characters/);
+  });
+
+  it('live labeling off loopback gets a token too, carried in its url', async () => {
+    const live = await startLabelServer({ dbPath: join(dir, 'live-token.sqlite'), host: '0.0.0.0', teacherName: 'lia' });
+    closers.push(() => live.close());
+    const token = new URL(live.url).searchParams.get('token');
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    expect((await fetch(`${live.baseUrl}/api/info`)).status).toBe(401);
+    expect((await fetch(live.url)).status).toBe(200);
+    const local = await startLabelServer({ dbPath: join(dir, 'live-local.sqlite') });
+    closers.push(() => local.close());
+    expect(local.url).not.toContain('token');
+    expect((await fetch(`${local.baseUrl}/api/info`)).status).toBe(200);
   });
 });
 
