@@ -1,0 +1,88 @@
+/**
+ * Small learning checks of the method zoo through `pbrl train`'s assembly (setupZoo + the online
+ * runner): each method learns reach (goal visible) from its own feedback and must clearly beat a
+ * random policy's true return on the same evaluation episodes. Sized to run well under a minute each.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../core/backend.js';
+import { Rng } from '../../core/rng.js';
+import { SAC } from '../../agents/sac.js';
+import { makeEnv } from '../../envs/registry.js';
+import { evalSeed, runOnline } from '../../experiments/online-runner.js';
+import { RunDir } from '../../experiments/run-files.js';
+import { parseTrainConfig, type TrainConfig } from '../../experiments/train-config.js';
+import { setupZoo, type ZooSetup } from '../../experiments/zoo-setup.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** PEBBLE's CI learning config (test/agents/pebble.test.ts), cut to 3000 steps of 50-step episodes. */
+function smallConfig(algo: string, extra: Record<string, unknown> = {}): TrainConfig {
+  return parseTrainConfig({
+    algo, task: 'reach', steps: 3000, seed: 0, seedSteps: 300, batchSize: 128, maxPathLength: 50, goalObservable: true,
+    evalEvery: 3000, evalEpisodes: 10, checkpointEvery: 100_000,
+    sac: { hiddenDims: [64, 64], actorLr: 1e-3, criticLr: 1e-3 },
+    pebble: { unsupSteps: 300, numInteract: 300, diagPairs: 0 },
+    reward: { model: { hiddenDims: [64, 64] }, feedback: { segmentLength: 25, queriesPerRound: 60, maxFeedback: 600, epochs: 30, teacher: 'oracle' } },
+    ...extra,
+  });
+}
+
+async function randomReturn(cfg: TrainConfig): Promise<number> {
+  const env = await makeEnv('reach', { maxPathLength: cfg.maxPathLength, goalObservable: true });
+  const rng = new Rng(1);
+  let total = 0;
+  for (let k = 0; k < cfg.evalEpisodes; k++) {
+    env.reset({ seed: evalSeed(cfg.seed, k) });
+    for (let t = 0; t < cfg.maxPathLength; t++) total += env.step(env.actionSpace.sample(rng)).reward;
+  }
+  env.close();
+  return total / cfg.evalEpisodes;
+}
+
+async function train(cfg: TrainConfig, inspect?: (s: ZooSetup) => void) {
+  const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+  const setup = await setupZoo(cfg, agent);
+  const run = new RunDir(mkdtempSync(join(tmpdir(), `zoo-${cfg.algo}-`)));
+  const t0 = performance.now();
+  const result = await runOnline(agent, {
+    task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+    batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+    goalObservable: cfg.goalObservable,
+  }, run, false, setup.hooks);
+  inspect?.(setup);
+  agent.dispose();
+  await setup.dispose();
+  const rounds = run.readMetrics().filter((r) => 'feedback_round' in r);
+  return { result: result!, rounds, secs: (performance.now() - t0) / 1000 };
+}
+
+describe('method zoo learning (reach, goal visible, 3k steps, 540 queries)', () => {
+  for (const [algo, extra] of [
+    ['qpa', {}],
+    ['rbrl', {}],
+    ['heron', {}],
+  ] as const) {
+    it(`${algo} learns from its feedback and clearly beats a random policy`, async () => {
+      const cfg = smallConfig(algo, extra);
+      let decided: number[] = [];
+      const { result, rounds, secs } = await train(cfg, (s) => {
+        if (s.heron) decided = [...s.heron.decidedBy];
+      });
+      const random = await randomReturn(cfg);
+      console.log(`${algo} learning: success ${result.successRate}, return ${result.meanReturn.toFixed(1)}; random return ${random.toFixed(1)}; ${secs.toFixed(0)} s` +
+        (decided.length ? `; HERON answers decided by factor [success, in_place, -dist, tie]: ${decided.join(', ')}` : ''));
+      // Rounds at 600, 900, ..., 3000 ask 60 each: 540 of the 600 budget; every round trained the model.
+      expect(rounds.map((r) => r.feedback_total)).toEqual([60, 120, 180, 240, 300, 360, 420, 480, 540]);
+      expect(rounds.every((r) => typeof r.reward_train_loss === 'number')).toBe(true);
+      if (algo === 'heron') expect(decided.reduce((a, b) => a + b, 0)).toBe(540);
+      // Threshold 1.5x the random policy's true return (70.4 on these 10 episodes). Measured at seed 0:
+      // qpa 186, rbrl 120, heron 258 (success 0 / 0 / 0.2); ~30 s of CPU each, 80-130 s wall on the shared 2-core box.
+      expect(result.meanReturn).toBeGreaterThan(1.5 * random);
+    }, 240_000);
+  }
+});
