@@ -23,7 +23,7 @@ import { MakeDatasetSchema } from '../datasets/make.js';
 const ONLINE = ALGOS as readonly string[];
 const OFFLINE = OFFLINE_ALGOS as readonly string[];
 /** Algorithms that learn a reward from a teacher's labels online (read teacher, feedback, query). */
-const PBRL_ONLINE = new Set(['pebble', 'surf']);
+const PBRL_ONLINE = new Set(['pebble', 'surf', 'qpa']);
 
 const overrides = z.record(z.string(), z.unknown());
 
