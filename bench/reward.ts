@@ -1,8 +1,10 @@
 /**
- * `npm run perf -- reward [--quick]`: the reward side of a PEBBLE feedback round at Meta-World size
- * (obs 39, action 4, 3 x 256 ensemble of 3, H = 50): relabelling throughput of predictReward per
- * chunk size, one reward-model update on 128 pairs, and query selection on a 10x pool. The same
- * process measures a plain 256^3 matmul as the yardstick, since this machine is shared and noisy.
+ * `npm run perf -- reward [--quick] [--threads 1,2] [--rounds N]`: the reward side of a PEBBLE feedback
+ * round at Meta-World size (obs 39, action 4, 3 x 256 ensemble of 3, H = 50): relabelling throughput
+ * of predictReward per chunk size, one reward-model update on 128 pairs, and query selection on a 10x
+ * pool. Relabelling and the update are also measured side by side (alternating rounds, best round
+ * kept) with the fused whole-network kernels on and off, and against PyTorch doing the same work
+ * (bench/reward_torch.py, as B-Pref's code does it) when a python with torch is found.
  */
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../core/rng.js';
@@ -12,7 +14,10 @@ import { RewardModel } from '../reward/reward-model.js';
 import { SegmentSampler } from '../reward/segments.js';
 import { disagreementQueries } from '../reward/query/disagreement.js';
 import { kCenterQueries } from '../reward/query/k-center.js';
+import { setFusedMlp } from '../core/nn/fused-mlp.js';
+import { setBlasThreads } from '../core/native-gemm.js';
 import { fmt, table, timeIt } from './_timing.js';
+import { runTorchScript, torchPython, TORCH_SKIPPED } from './_torch.js';
 
 function fakeTrajectories(n: number, T: number, rng: Rng): Trajectory[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -51,6 +56,53 @@ export async function main(args: string[]): Promise<void> {
   const sampler = new SegmentSampler(fakeTrajectories(20, 500, rng), { length: 50 });
   const teacherPairs = sampler.samplePairs(128, rng).map(([a, b]) => ({ a, b, label: (rng.uniform() < 0.5 ? 1 : 0) as 0 | 1 }));
   const updateMs = t(() => model.train(teacherPairs, { epochs: 1, earlyStopAccuracy: 1 }));
+
+  // Side by side: fused kernels on / off, PyTorch, per thread count.
+  const listArg = (name: string, dflt: number[]) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1].split(',').map(Number) : dflt;
+  };
+  const threadCounts = listArg('--threads', [1]);
+  const rounds = listArg('--rounds', [quick ? 1 : 2])[0];
+  const paths = info.nativeGemm.active ? ['fused', 'per-layer'] : ['wasm'];
+  const best = new Map<string, number>();
+  const keep = (k: string, v: number) => best.set(k, Math.min(best.get(k) ?? Infinity, v));
+  let torchVersion = '';
+  for (let r = 0; r < rounds; r++) {
+    for (const th of threadCounts) {
+      if (info.nativeGemm.active) setBlasThreads(th);
+      for (const p of paths) {
+        setFusedMlp(p === 'fused');
+        keep(`${th}|${p}|update`, t(() => model.train(teacherPairs, { epochs: 1, earlyStopAccuracy: 1 })));
+        const ms = t(() => model.predictReward(obs, act, n, out), 2);
+        keep(`${th}|${p}|relabel`, (1e6 / n) * (ms / 1000));
+      }
+      const res = runTorchScript('reward_torch.py', [String(budgetMs / 1000), String(n), '4096', String(th)], th);
+      if (res) {
+        keep(`${th}|torch|update`, Number(res.update_ms));
+        keep(`${th}|torch|relabel`, Number(res.relabel_s_per_1e6));
+        torchVersion = String(res.torch);
+      }
+    }
+  }
+  setFusedMlp(true);
+  if (info.nativeGemm.active) setBlasThreads(threadCounts[0]);
+  const side: (string | number)[][] = [['threads', 'path', 'reward update ms', 'x PyTorch', 'relabel s per 1e6', 'x PyTorch']];
+  for (const th of threadCounts) {
+    const tu = best.get(`${th}|torch|update`);
+    const tr = best.get(`${th}|torch|relabel`);
+    for (const p of [...paths, 'torch']) {
+      const u = best.get(`${th}|${p}|update`);
+      const rl = best.get(`${th}|${p}|relabel`);
+      if (u === undefined || rl === undefined) continue;
+      side.push([th, p === 'torch' ? `PyTorch ${torchVersion}` : p, fmt(u, 1), tu ? `${fmt(u / tu)}x` : 'n/a', fmt(rl, 2), tr ? `${fmt(rl / tr)}x` : 'n/a']);
+    }
+  }
+  console.log(table(side));
+  console.log(`best of ${rounds} alternating round(s); relabel chunk 4096 rows, ${n} transitions timed`);
+  if (!torchPython()) console.log(TORCH_SKIPPED);
+  console.log('targets: reward update and relabelling <= 0.65x PyTorch');
+  console.log();
   const pool = sampler.samplePairs(500, rng);
   const labelled = sampler.samplePairs(1000, rng);
   const disMs = t(() => disagreementQueries.select(pool, 50, { rng, model }));

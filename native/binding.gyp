@@ -3,7 +3,7 @@
     {
       "target_name": "pbrl_gemm",
       "sources": ["gemm.c", "mlp.c"],
-      "cflags": ["-O3", "-fPIC", "-ftree-vectorize", "-fno-math-errno"],
+      "cflags": ["-O3", "-fPIC", "-ftree-vectorize", "-fno-math-errno", "-fno-trapping-math"],
       "libraries": ["-lopenblas"]
     }
   ]
