@@ -60,6 +60,9 @@ function buildConfig(opts: TrainOpts): TrainConfig {
     if (opts.humanTimeout) human.timeoutS = num('human-timeout', opts.humanTimeout);
     if (opts.fallback) human.fallback = opts.fallback;
     if (opts.port) human.port = num('port', opts.port);
+  } else if (opts.teacher && opts.algo === 'rbrl') {
+    // RbRL's teacher rates single segments: its spec is a rating spec, kept in the rbrl section.
+    fileCfg.rbrl = { ...(fileCfg.rbrl ?? {}), teacher: opts.teacher };
   } else if (opts.teacher) fb.teacher = opts.teacher;
   if (opts.feedback) fb.maxFeedback = num('feedback', opts.feedback);
   if (opts.queriesPerRound) fb.queriesPerRound = num('queries-per-round', opts.queriesPerRound);
@@ -94,7 +97,7 @@ export function register(program: Command): void {
     .option('--goal-observable', 'show the goal in obs[36:39] (Meta-World goal-observable / MT setting; default hidden, as B-Pref/PEBBLE)')
     .option('--env-version <v>', 'Meta-World version to match where they differ: v2 (B-Pref, mid-2021; default) | v3')
     .option('--checkpoint-every <n>', 'checkpoint every n env steps, at the next episode end (default 10000)')
-    .option('--teacher <spec>', 'PEBBLE/SURF label source: human (a person on the labeling page), or a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle)')
+    .option('--teacher <spec>', 'PEBBLE/SURF/QPA label source: human (a person on the labeling page), or a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle); rbrl: a rating spec, e.g. rating:classes=4')
     .option('--labeler <name>', 'with --teacher human: the name recorded on the labels (default human)')
     .option('--human-timeout <s>', 'with --teacher human: seconds each feedback round waits for answers (default 600)')
     .option('--fallback <skip|spec>', 'with --teacher human: what answers unanswered queries: skip, or a teacher spec such as oracle (default skip)')
