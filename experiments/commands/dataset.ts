@@ -26,6 +26,10 @@ interface MakeOpts {
   random?: boolean;
   checkpoint?: string[];
   checkpointNoise?: string;
+  policy?: string;
+  actionNoise?: string;
+  valueFrom?: string;
+  valueSamples?: string;
   poses?: boolean;
   goalObservable?: boolean;
   envVersion?: string;
@@ -67,6 +71,10 @@ export function register(program: Command): void {
     .option('--random', 'add a uniform-random-action source')
     .option('--checkpoint <dir...>', 'SAC run folders (pbrl train --algo sac) to roll out as extra sources')
     .option('--checkpoint-noise <std>', 'action-noise std on SAC checkpoints (default 0.3)')
+    .option('--policy <sac>', 'the CPL recipe: roll out this SAC checkpoint (pbrl train --algo sac run folder, or its agent.json) instead of the scripted mix')
+    .option('--action-noise <std>', 'Gaussian action-noise std on --policy, clipped to [-1, 1] (default 0.3, as CPL)')
+    .option('--value-from <sac>', 'regret teacher: V(s) from this SAC checkpoint\'s critic (mean of the Q heads over sampled actions, as CPL\'s rl_sum) instead of scripted-expert rollouts')
+    .option('--value-samples <n>', 'regret teacher with --value-from: actions sampled per state (default 64)')
     .option('--poses', 'record body poses (for the viewer; larger file)')
     .option('--goal-observable', 'show the goal in obs[36:39] (default hidden, as Meta-World\'s raw tasks and B-Pref; the scripted expert reads it from the env either way)')
     .option('--env-version <v>', 'Meta-World version to match where they differ: v2 (B-Pref, mid-2021; default) | v3')
@@ -78,6 +86,8 @@ export function register(program: Command): void {
     .addHelpText('after', `\nTeachers (regret: V* from scripted-expert rollouts replayed from each segment boundary):\n${describeTeachers()}\n\nExample:\n  pbrl dataset make --task drawer-open --kind dense --segments 500 --pairs-per-segment 32 --out data/drawer-open-dense.pbrlds`)
     .action(async (opts: MakeOpts) => {
       if (opts.kind !== 'dense' && opts.kind !== 'sparse') throw new Error(`--kind must be "dense" or "sparse", got "${opts.kind}"`);
+      if (opts.policy !== undefined && opts.noise !== undefined) throw new Error('--policy replaces the scripted mix, so --noise does not apply; use --checkpoint to add SAC runs to the scripted mix instead');
+      if (opts.actionNoise !== undefined && opts.policy === undefined) throw new Error('--action-noise applies to --policy only (--checkpoint-noise for --checkpoint)');
       const options: MakeDatasetOptions = {
         task: opts.task,
         kind: opts.kind,
@@ -92,6 +102,10 @@ export function register(program: Command): void {
         includeRandom: Boolean(opts.random),
         checkpoints: opts.checkpoint ?? [],
         checkpointNoise: opts.checkpointNoise === undefined ? undefined : nonNeg('checkpoint-noise', opts.checkpointNoise),
+        policy: opts.policy,
+        actionNoise: opts.actionNoise === undefined ? undefined : nonNeg('action-noise', opts.actionNoise),
+        valueFrom: opts.valueFrom,
+        valueSamples: int('value-samples', opts.valueSamples, 1),
         poses: Boolean(opts.poses),
         goalObservable: Boolean(opts.goalObservable),
         envVersion: opts.envVersion === undefined ? undefined : parseEnvVersion(opts.envVersion, '--env-version'),

@@ -67,9 +67,22 @@ export const DatasetHeaderSchema = z
     /**
      * The V* of regret labels (absent: no regret teacher, or a file from before it was recorded).
      * 'expert-rollout': Monte-Carlo returns of the scripted expert (expert-value.ts), pbrl's stand-in
-     * for the reference's oracle SAC critic trained on the true reward.
+     * for the reference's oracle SAC critic trained on the true reward; 'sac-critic': that critic.
      */
-    regretValue: z.object({ source: z.literal('expert-rollout'), gamma: z.number(), horizon: z.number().int().positive() }).strict().optional(),
+    regretValue: z.discriminatedUnion('source', [
+      z.object({ source: z.literal('expert-rollout'), gamma: z.number(), horizon: z.number().int().positive() }).strict(),
+      /** The reference's way: V(s) = E_{a~pi}[mean of the Q heads] of a SAC run on the true reward (sac-checkpoint.ts). */
+      z.object({ source: z.literal('sac-critic'), checkpoint: z.string(), samples: z.number().int().positive() }).strict(),
+    ]).optional(),
+    /**
+     * The rollout policy: 'scripted-mix' (the sources: scripted expert at several noise levels, maybe
+     * random and SAC checkpoints) or 'sac' (the reference recipe: one SAC checkpoint with Gaussian
+     * action noise, clipped to [-1, 1]). Absent in files from before it was recorded (scripted mix).
+     */
+    behaviour: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('scripted-mix') }).strict(),
+      z.object({ kind: z.literal('sac'), checkpoint: z.string(), actionNoise: z.number().nonnegative() }).strict(),
+    ]).optional(),
     createdAt: z.string(),
     pbrlVersion: z.string(),
   })
@@ -173,6 +186,8 @@ export function describeDataset(ds: OfflineDataset): string {
     `task ${h.task} (goal ${env.goalObservable ? 'observable' : 'hidden'}, Meta-World ${env.envVersion}${h.goalObservable === undefined ? ', as files of before the setting was recorded' : ''}), ${h.kind} dataset, teacher "${h.teacher}", seed ${h.seed}`,
     `${h.episodes} episodes x ${h.episodeLength} steps; ${h.segments} segments of ${h.segmentLength} steps; ${h.pairs} labelled pairs (${ties} equal), ${h.skipped} skipped`,
     ...h.sources.map((s) => `  source ${s.policy} noise ${s.noise}: ${s.episodes} episodes, success ${(100 * s.successRate).toFixed(0)}%, mean return ${s.meanReturn.toFixed(1)}`),
+    h.behaviour?.kind === 'sac' ? `behaviour policy: SAC ${h.behaviour.checkpoint} with action noise ${h.behaviour.actionNoise}` : 'behaviour policy: scripted mix',
+    ...(h.regretValue ? [h.regretValue.source === 'sac-critic' ? `regret V: SAC critic ${h.regretValue.checkpoint} (${h.regretValue.samples} action samples per state)` : `regret V: scripted-expert rollouts (gamma ${h.regretValue.gamma}, ${h.regretValue.horizon} steps)`] : []),
     h.poseBodies ? `poses of ${h.poseBodies.length} bodies` : 'no poses',
   ];
   return lines.join('\n');

@@ -15,11 +15,8 @@
  * Labels come from any teacher spec (reward/teachers/parse.ts); a skipped query is counted in the
  * header and not stored. Relative skip/equal thresholds use B-Pref's return margin of these rollouts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { Rng } from '../../core/rng.js';
-import type { AgentState } from '../../agents/agent.js';
 import { SAC } from '../../agents/sac.js';
 import { getTask, makeEnv } from '../../envs/registry.js';
 import { EpisodeRecorder } from '../../envs/recorder.js';
@@ -29,7 +26,11 @@ import { parseSpecParts, parseTeacher } from '../../reward/teachers/parse.js';
 import { returnMargin } from '../../reward/teachers/teacher.js';
 import { versions } from '../versions.js';
 import { expertValues } from './expert-value.js';
-import { DATASET_FORMAT, DATASET_VERSION, type DatasetSource, type OfflineDataset } from './format.js';
+import { DATASET_FORMAT, DATASET_VERSION, type DatasetHeader, type DatasetSource, type OfflineDataset } from './format.js';
+import { checkSacRunMatches, loadSacCheckpoint, type SacCheckpoint, sacCriticValues, valueSampleNoise } from './sac-checkpoint.js';
+
+/** The scripted mix's noise levels unless `noise` is given. */
+export const DEFAULT_SCRIPTED_NOISE = [0.1, 0.3, 0.6, 1.0];
 
 export const MakeDatasetSchema = z
   .object({
@@ -56,14 +57,31 @@ export const MakeDatasetSchema = z
     goalObservable: z.boolean().default(false),
     /** Meta-World version the env matches where v2 and v3 differ. */
     envVersion: z.enum(ENV_VERSIONS).default(DEFAULT_ENV_VERSION),
-    /** Std of the Gaussian noise on the scripted expert's actions, one source per level. */
-    noise: z.array(z.number().nonnegative()).default([0.1, 0.3, 0.6, 1.0]),
+    /**
+     * Std of the Gaussian noise on the scripted expert's actions, one source per level (the scripted
+     * mix). Not used when `policy` replaces the mix (the CLI refuses --noise with --policy).
+     */
+    noise: z.array(z.number().nonnegative()).default(DEFAULT_SCRIPTED_NOISE),
+    /**
+     * The reference recipe's behaviour policy: a SAC checkpoint (run folder, its checkpoint/ or an
+     * agent.json) rolled out with Gaussian action noise `actionNoise`, instead of the scripted mix.
+     */
+    policy: z.string().min(1).optional(),
+    /** Action-noise std on `policy` (CPL: 0.3). */
+    actionNoise: z.number().nonnegative().default(0.3),
     /** Add a uniform-random-action source. */
     includeRandom: z.boolean().default(false),
     /** SAC run folders (with checkpoint/agent.json) used as extra sources. */
     checkpoints: z.array(z.string()).default([]),
     /** Action noise std on SAC checkpoints (CPL: 0.3). */
     checkpointNoise: z.number().nonnegative().default(0.3),
+    /**
+     * Regret teacher only: V from this SAC checkpoint's critic (the reference's oracle critic; see
+     * sac-checkpoint.ts) instead of scripted-expert rollouts.
+     */
+    valueFrom: z.string().min(1).optional(),
+    /** Actions sampled per state for the critic's V (the reference: 64). */
+    valueSamples: z.number().int().positive().default(64),
     /** Regret teacher only: discount and horizon of the expert-rollout V* estimate (expert-value.ts). */
     valueGamma: z.number().gt(0).max(1).default(0.99),
     valueHorizon: z.number().int().positive().default(200),
@@ -95,15 +113,12 @@ function noisy(base: (obs: Float32Array) => Float32Array, std: number): PolicyFn
   };
 }
 
-async function loadSacPolicy(dir: string, obsDim: number, actDim: number): Promise<SAC> {
-  const agentPath = join(dir, 'checkpoint', 'agent.json');
-  const cfgPath = join(dir, 'config.json');
-  if (!existsSync(agentPath) || !existsSync(cfgPath)) throw new Error(`checkpoint ${dir}: expected a pbrl train run folder with config.json and checkpoint/agent.json`);
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { config?: { algo?: string; sac?: Record<string, unknown> } };
-  if (cfg.config?.algo !== 'sac') throw new Error(`checkpoint ${dir}: is a "${cfg.config?.algo}" run; only SAC checkpoints can roll out data`);
-  const sac = new SAC(obsDim, actDim, cfg.config.sac ?? {}, 0);
-  await sac.loadState(JSON.parse(readFileSync(agentPath, 'utf8')) as AgentState);
-  return sac;
+function sacSource(sac: SAC, label: string, std: number): Source {
+  return {
+    info: { policy: `sac:${label}`, noise: std, episodes: 0, successRate: 0, meanReturn: 0 },
+    act: noisy((obs) => sac.act(obs, 1, true), std),
+    dispose: () => sac.dispose(),
+  };
 }
 
 export interface MakeProgress {
@@ -131,17 +146,48 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
   const actDim = env.actionSpace.size;
   const root = new Rng(o.seed);
 
-  const sources: Source[] = o.noise.map((std) => ({ info: { policy: 'scripted', noise: std, episodes: 0, successRate: 0, meanReturn: 0 }, act: noisy(expert, std) }));
-  if (o.includeRandom) sources.push({ info: { policy: 'random', noise: 0, episodes: 0, successRate: 0, meanReturn: 0 }, act: (_obs, rng) => env.actionSpace.sample(rng) });
-  for (const dir of o.checkpoints) {
-    const sac = await loadSacPolicy(dir, obsDim, actDim);
-    sources.push({
-      info: { policy: `sac:${dir}`, noise: o.checkpointNoise, episodes: 0, successRate: 0, meanReturn: 0 },
-      act: noisy((obs) => sac.act(obs, 1, true), o.checkpointNoise),
-      dispose: () => sac.dispose(),
-    });
+  const usesRegret = parseSpecParts(o.teacher).some((p) => p.name === 'regret');
+  if (o.valueFrom !== undefined && !usesRegret) throw new Error(`valueFrom: only the regret teacher reads V; teacher "${o.teacher}" does not`);
+  // A SAC behaviour policy replaces the scripted mix (checkpoints add SAC sources to the mix instead).
+  const noiseLevels = o.policy === undefined ? o.noise : [];
+  const sources: Source[] = noiseLevels.map((std) => ({ info: { policy: 'scripted', noise: std, episodes: 0, successRate: 0, meanReturn: 0 }, act: noisy(expert, std) }));
+  let behaviour: DatasetHeader['behaviour'] = { kind: 'scripted-mix' };
+  const loaded: Source[] = [];
+  // Loaded before the rollouts so a bad checkpoint fails at once, not after them.
+  let valueCk: SacCheckpoint | undefined;
+  try {
+    if (o.valueFrom !== undefined) {
+      valueCk = await loadSacCheckpoint(o.valueFrom, obsDim, actDim);
+      checkSacRunMatches(valueCk, o.task, o.goalObservable, 'value-from');
+    }
+    if (o.policy !== undefined) {
+      const ck = await loadSacCheckpoint(o.policy, obsDim, actDim);
+      loaded.push(sacSource(ck.sac, o.policy, o.actionNoise));
+      checkSacRunMatches(ck, o.task, o.goalObservable, 'policy');
+      behaviour = { kind: 'sac', checkpoint: ck.file, actionNoise: o.actionNoise };
+    }
+    for (const dir of o.checkpoints) {
+      const ck = await loadSacCheckpoint(dir, obsDim, actDim);
+      loaded.push(sacSource(ck.sac, dir, o.checkpointNoise));
+      checkSacRunMatches(ck, o.task, o.goalObservable, 'checkpoint');
+    }
+  } catch (e) {
+    loaded.forEach((s) => s.dispose?.());
+    valueCk?.sac.dispose();
+    env.close();
+    throw e;
   }
-  if (sources.length === 0) throw new Error('no rollout policies: give at least one noise level, includeRandom or a checkpoint');
+  // Order: the SAC behaviour policy, the scripted mix, random, extra checkpoints (the order before
+  // `policy` existed, so older option sets give the same episodes).
+  if (o.includeRandom) sources.push({ info: { policy: 'random', noise: 0, episodes: 0, successRate: 0, meanReturn: 0 }, act: (_obs, rng) => env.actionSpace.sample(rng) });
+  const nPolicy = o.policy !== undefined ? 1 : 0;
+  sources.unshift(...loaded.slice(0, nPolicy));
+  sources.push(...loaded.slice(nPolicy));
+  if (sources.length === 0) {
+    valueCk?.sac.dispose();
+    env.close();
+    throw new Error('no rollout policies: give at least one noise level, includeRandom, a checkpoint or a policy');
+  }
 
   // ---- Rollouts ----
   const E = o.episodes;
@@ -193,6 +239,9 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       info.meanReturn += ret;
       onProgress?.('rollouts', k + 1, E);
     }
+  } catch (e) {
+    valueCk?.sac.dispose();
+    throw e;
   } finally {
     env.close();
     sources.forEach((s) => s.dispose?.());
@@ -233,7 +282,7 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
   // ---- Pairs and labels ----
   const margin = returnMargin(returns, H, T);
   let valueFn: ((obs: Float32Array) => number) | undefined;
-  const usesRegret = parseSpecParts(o.teacher).some((p) => p.name === 'regret');
+  let regretValue: DatasetHeader['regretValue'];
   if (usesRegret) {
     // V* at each segment's first and final state, looked up by the row the segment's view starts at.
     const rows = new Set<number>();
@@ -241,9 +290,26 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       rows.add(segEpisode[i] * (T + 1) + segStart[i]);
       rows.add(segEpisode[i] * (T + 1) + segStart[i] + H);
     }
-    const values = await expertValues(o.task, episodeSeeds, obs, actions, T, rows, {
-      gamma: o.valueGamma, horizon: o.valueHorizon, goalObservable: o.goalObservable, version: o.envVersion,
-    }, (d, t) => onProgress?.('values', d, t));
+    let values: Float32Array;
+    if (valueCk) {
+      const ck = valueCk;
+      try {
+        const list = [...rows];
+        const eps = valueSampleNoise(root.split('value-samples'), o.valueSamples, actDim);
+        const v = sacCriticValues(ck.sac, obs, list, eps);
+        values = new Float32Array(E * (T + 1)).fill(NaN);
+        list.forEach((r, i) => (values[r] = v[i]));
+        regretValue = { source: 'sac-critic', checkpoint: ck.file, samples: o.valueSamples };
+        onProgress?.('values', list.length, list.length);
+      } finally {
+        ck.sac.dispose();
+      }
+    } else {
+      values = await expertValues(o.task, episodeSeeds, obs, actions, T, rows, {
+        gamma: o.valueGamma, horizon: o.valueHorizon, goalObservable: o.goalObservable, version: o.envVersion,
+      }, (d, t) => onProgress?.('values', d, t));
+      regretValue = { source: 'expert-rollout', gamma: o.valueGamma, horizon: o.valueHorizon };
+    }
     valueFn = (v: Float32Array) => {
       const row = v.byteOffset / 4 / obsDim;
       if (v.buffer !== obs.buffer || !Number.isInteger(row) || Number.isNaN(values[row])) throw new Error('regret teacher: V* asked for a state that is not a segment boundary of this dataset');
@@ -309,7 +375,8 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       ...(poseBodies ? { poseBodies } : {}),
       goalObservable: o.goalObservable,
       envVersion: o.envVersion,
-      ...(usesRegret ? { regretValue: { source: 'expert-rollout' as const, gamma: o.valueGamma, horizon: o.valueHorizon } } : {}),
+      behaviour,
+      ...(regretValue ? { regretValue } : {}),
       createdAt: new Date().toISOString(),
       pbrlVersion: String(versions().pbrl),
     },

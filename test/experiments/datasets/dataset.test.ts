@@ -38,6 +38,7 @@ describe('dataset maker', () => {
     const h = dense.header;
     expect(h).toMatchObject({ task: 'reach', kind: 'dense', teacher: 'oracle', episodes: 6, episodeLength: 40, segmentLength: 10, segments: 20, pairs: 60, skipped: 0 });
     expect(h.regretValue).toBeUndefined(); // no regret labels, no V*
+    expect(h.behaviour).toEqual({ kind: 'scripted-mix' });
     expect(h.sources.map((s) => `${s.policy}:${s.noise}:${s.episodes}`)).toEqual(['scripted:0.2:2', 'scripted:1:2', 'random:0:2']);
     for (let i = 0; i < h.pairs; i++) {
       const ra = segReturn(dense, dense.data.pairA[i]);
@@ -73,7 +74,7 @@ describe('dataset maker', () => {
     const runDir = join(dir, 'sac-run');
     const run = new RunDir(runDir);
     const sacCfg = { hiddenDims: [16] };
-    run.writeConfig({ algo: 'sac', task: 'reach', sac: sacCfg });
+    run.writeConfig({ algo: 'sac', task: 'reach', goalObservable: false, sac: sacCfg });
     const sac = new SAC(39, 4, sacCfg, 0);
     await runOnline(sac, { task: 'reach', steps: 80, seed: 0, evalEvery: 1000, evalEpisodes: 1, seedSteps: 40, batchSize: 16, bufferCapacity: 1000, checkpointEvery: 80, maxPathLength: 40, progress: false }, run, false);
     sac.dispose();
@@ -119,7 +120,7 @@ describe('dataset maker', () => {
     await expect(makeDataset({ ...base, segmentLength: 41 })).rejects.toThrow(/segmentLength 41 is longer than an episode/);
     await expect(makeDataset({ ...base, teacher: 'wizard' })).rejects.toThrow(/unknown teacher "wizard"/);
     await expect(makeDataset({ ...base, noise: [-1] })).rejects.toThrow(/noise/);
-    await expect(makeDataset({ ...base, checkpoints: [join(dir, 'nope')] })).rejects.toThrow(/expected a pbrl train run folder/);
+    await expect(makeDataset({ ...base, checkpoints: [join(dir, 'nope')] })).rejects.toThrow(/SAC checkpoint .*nope does not exist/);
   });
 });
 
