@@ -11,7 +11,8 @@ import { LabelStore } from './label-store.js';
 import { MemorySegmentSource } from './run-data.js';
 import { buildServer, isLoopback, listen } from './server.js';
 import { randomBytes } from 'node:crypto';
-import type { LabelSource } from '../reward/label-source.js';
+import type { HumanPreferenceLabel, LabelSource } from '../reward/label-source.js';
+import { effectiveLabel, type HumanAnswerPolicy } from '../reward/preference-dataset.js';
 
 export interface LabelServerOptions {
   /** SQLite file the labels are written to (created if missing). */
@@ -52,6 +53,13 @@ export interface RequestLabelsOptions {
   fallbackTeacher?: string;
   geometry?: Record<string, SceneGeometry>;
   signal?: AbortSignal;
+  /**
+   * What "both bad" / "can't tell" / low-confidence answers hand the trainer (reward/
+   * preference-dataset's policy): by default label null with `answer` saying which (a trainer
+   * drops them like skips); `{bothBad: 'equal'}` etc. returns label 0.5 instead (and no `answer`:
+   * the label is what training uses; the database keeps what was answered).
+   */
+  answers?: HumanAnswerPolicy;
 }
 
 export interface LabelServer {
@@ -172,17 +180,22 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
       const mine = answered.filter((r) => r.query === queryIds[i]);
       if (mine.length > 0) {
         out.push(
-          mine.map((r) => ({
-            a: p.a.id,
-            b: p.b.id,
-            label: r.skipped || r.verdict ? null : (r.label as 1 | 0 | 0.5),
-            // "both bad" / "can't tell" and confidence ride along (reward/label-source HumanPreferenceLabel).
-            ...(r.verdict ? { answer: r.verdict } : {}),
-            ...(r.confidence ? { confidence: r.confidence } : {}),
-            teacher: r.teacher,
-            time: r.time,
-            ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
-          })),
+          mine.map((r) => {
+            const l: HumanPreferenceLabel = {
+              a: p.a.id,
+              b: p.b.id,
+              label: r.skipped || r.verdict ? null : (r.label as 1 | 0 | 0.5),
+              // "both bad" / "can't tell" and confidence ride along (reward/label-source HumanPreferenceLabel).
+              ...(r.verdict ? { answer: r.verdict } : {}),
+              ...(r.confidence ? { confidence: r.confidence } : {}),
+              teacher: r.teacher,
+              time: r.time,
+              ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
+            };
+            if (!ro.answers) return l;
+            const { answer: _answer, ...rest } = l;
+            return { ...rest, label: effectiveLabel(l, ro.answers) };
+          }),
         );
       } else if (fallback === 'skip') {
         out.push([{ a: p.a.id, b: p.b.id, label: null, teacher: ro.fallbackTeacher ?? 'fallback:skip', time: Date.now() }]);

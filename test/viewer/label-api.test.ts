@@ -285,3 +285,30 @@ describe('near-identical pairs', () => {
     expect(() => segmentPool(run, { count: 30, length: 20, seed: 8, dropSimilar: 10 })).toThrow(/passed the filter/);
   });
 });
+
+describe('live labeling answers', () => {
+  it('hands both bad / can\'t tell to the trainer as skips by default, or as equal by policy', async () => {
+    const live = await startLabelServer({ dbPath: join(dir, 'live-answers.sqlite'), teacherName: 'tao', geometry: run.geometry });
+    closers.push(() => live.close());
+    const src = runSegmentSource(run);
+    const pair = { a: src.get('reach:0:0:20')!, b: src.get('reach:1:0:20')! };
+    const answerWhenShown = async (choice: string) => {
+      for (;;) {
+        const next = await (await fetch(`${live.baseUrl}/api/label/next?teacher=tao`)).json();
+        if (next.query) {
+          const r = await fetch(`${live.baseUrl}/api/label/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ teacher: 'tao', query: next.query.id, choice, confidence: 'low' }) });
+          expect(r.status).toBe(200);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const [plain] = await Promise.all([live.requestLabels([pair], { timeoutMs: 30_000 }), answerWhenShown('both-bad')]);
+    expect(plain).toEqual([expect.objectContaining({ label: null, answer: 'both-bad', confidence: 'low', teacher: 'tao' })]);
+    const [asEqual] = await Promise.all([live.requestLabels([pair], { timeoutMs: 30_000, answers: { bothBad: 'equal', cantTell: 'equal' } }), answerWhenShown('cant-tell')]);
+    expect(asEqual).toEqual([expect.objectContaining({ label: 0.5, confidence: 'low' })]);
+    expect(asEqual[0]).not.toHaveProperty('answer');
+    const [unsure] = await Promise.all([live.requestLabels([pair], { timeoutMs: 30_000, answers: { minConfidence: 'medium' } }), answerWhenShown('left')]);
+    expect(unsure[0].label).toBeNull();
+  });
+});
