@@ -153,7 +153,7 @@ export async function buildServer(opts: ViewerServerOptions): Promise<FastifyIns
       const i = Number(req.params.index);
       if (i >= r.trajectories.length) throw new LabelConflictError(`episode ${i} does not exist: the run has episodes 0..${r.trajectories.length - 1}`, 404);
       try {
-        return episodePayload(r, i);
+        return { ...episodePayload(r, i), camera: cameraFor(r.trajectories[i].task) };
       } catch (e) {
         throw new LabelConflictError((e as Error).message, 404);
       }

@@ -92,8 +92,12 @@ describe('replay viewer', () => {
     await page.waitForFunction(() => (window as any).pbrlViewer?.ready && (window as any).pbrlViewer.framesDrawn >= 1, undefined, { timeout: 30_000 });
     expect(await page.locator('#episodes li').count()).toBe(3);
     expect(await canvasVariance(page, '#view')).toBeGreaterThan(50);
+    // A mouse change of the speed menu hands the keys back: space then plays.
+    await page.locator('#speed').focus();
     await page.selectOption('#speed', '0.25');
-    await page.click('#play');
+    expect(await page.evaluate(() => document.activeElement?.id)).not.toBe('speed');
+    await page.keyboard.press(' ');
+    expect(await page.evaluate(() => (window as any).pbrlViewer.playing)).toBe(true);
     await page.waitForFunction(() => (window as any).pbrlViewer.frame > 5, undefined, { timeout: 10_000 });
     // Pause (unless the short episode already played to its end and stopped by itself).
     await page.evaluate(() => (window as any).pbrlViewer.playing && document.getElementById('play')!.click());

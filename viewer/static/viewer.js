@@ -2,7 +2,7 @@
 // reward and success are shown beside the scene.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
-import { TaskScene, makeCamera, CAMERA_TARGET, getJson, loadGeometry, toTrack, STEPS_PER_SECOND } from './scene.js';
+import { TaskScene, makeCamera, applyCamera, CAMERA_TARGET, getJson, loadGeometry, toTrack, STEPS_PER_SECOND } from './scene.js';
 
 const canvas = document.getElementById('view');
 const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
@@ -68,6 +68,12 @@ async function openEpisode(index) {
     const payload = await getJson(`/api/episodes/${index}`);
     const geometry = await loadGeometry(payload.task);
     state.track = toTrack(payload);
+    // The task's camera preset when the task changes (viewer/task-presets.ts); same task: keep the view.
+    if (payload.task !== state.cameraTask) {
+      applyCamera(camera, payload.camera, controls);
+      state.cameraTask = payload.task;
+    }
+    state.cameraPreset = payload.camera;
     state.scene?.dispose();
     state.scene = new TaskScene(geometry);
     state.episode = index;
@@ -105,12 +111,14 @@ el('plot').addEventListener('click', (e) => {
   clock = state.frame;
   showStep();
 });
-el('speed').addEventListener('change', (e) => (state.speed = Number(e.target.value)));
-el('reset-camera').addEventListener('click', () => {
-  const fresh = makeCamera(canvas.width / canvas.height);
-  camera.position.copy(fresh.position);
-  controls.target.set(...CAMERA_TARGET);
-  controls.update();
+el('speed').addEventListener('change', (e) => {
+  state.speed = Number(e.target.value);
+  // Give space and the arrows back to the player (a focused menu would take them).
+  e.target.blur();
+});
+el('reset-camera').addEventListener('click', (e) => {
+  applyCamera(camera, state.cameraPreset, controls);
+  e.currentTarget.blur();
 });
 window.addEventListener('keydown', (e) => {
   if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
