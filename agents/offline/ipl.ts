@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { optimizerStep } from '../../core/nn/optim.js';
 import { bradleyTerryLoss, implicitReward, parseConfig } from './common.js';
 import { PairSampler, type PairBatch, type PreferenceData } from './data.js';
-import { ValueLearner, valueLearnerFields } from './value-learning.js';
+import { ValueLearner, valueLearnerFields, type TdRows } from './value-learning.js';
 
 export const IplConfigSchema = z
   .object({
@@ -65,8 +65,10 @@ export class IPL extends ValueLearner {
     return new PairSampler(data, this.config.subsampleSteps > 0 ? this.config.subsampleSteps : undefined);
   }
 
-  protected criticStep(batch: PairBatch, sa: tf.Tensor2D, nextV: tf.Tensor1D): Record<string, number> {
-    const { pairs: P, segmentLength: L, size: B } = batch;
+  protected criticStep(batch: PairBatch, td: TdRows, sa: tf.Tensor2D, nextV: tf.Tensor1D): Record<string, number> {
+    // Without the final transition the implicit-reward sums run over L - 1 steps, as ipl_iql.py.
+    const { size: B, steps: L } = td;
+    const P = batch.pairs;
     const labels = tf.tensor1d(batch.labels);
     let parts: tf.Tensor[] = [];
     const loss = optimizerStep(this.criticOpt, () => {

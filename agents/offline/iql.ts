@@ -5,7 +5,9 @@
  *   V:  expectile regression of min_i Q_target_i(s, a) - V(s)
  *   pi: AWR with weights min(exp((Q_target - V) / beta), 100), V from before this step's V update
  *   Q:  mean over both heads of (r_psi(s, a) + gamma V(s') - Q_i(s, a))^2, V(s') after the V update
- * in that order, as the CPL repository's piql.py.
+ * in that order, as the CPL repository's piql.py. As there, the TD losses use each segment's first
+ * H - 1 steps (the reference stores H observations per segment, so its last step is only an s'); the
+ * reward model sums all H. finalTransition: true also uses the last step, with the s_H pbrl stores.
  * Defaults are the CPL repository's P-IQL (Meta-World, state): expectile 0.7, beta 1/3, discount 0.99,
  * tau 0.005, Adam 3e-4 with the actor on a 500k-step cosine schedule, 512 x 512 nets, one reward
  * network trained for 50k steps.
@@ -20,7 +22,7 @@ import { Adam, adam, optimizerStep } from '../../core/nn/optim.js';
 import { Rng } from '../../core/rng.js';
 import { bradleyTerryLoss, pairAccuracy, parseConfig } from './common.js';
 import type { PairBatch } from './data.js';
-import { ValueLearner, valueLearnerFields } from './value-learning.js';
+import { ValueLearner, valueLearnerFields, type TdRows } from './value-learning.js';
 
 export const IqlConfigSchema = z
   .object({
@@ -84,8 +86,8 @@ export class IQL extends ValueLearner {
     return m;
   }
 
-  protected criticStep(batch: PairBatch, sa: tf.Tensor2D, nextV: tf.Tensor1D): Record<string, number> {
-    const B = batch.size;
+  protected criticStep(_batch: PairBatch, td: TdRows, sa: tf.Tensor2D, nextV: tf.Tensor1D): Record<string, number> {
+    const B = td.size;
     const r = tf.reshape(this.reward.apply(sa, { paramGrad: false }), [B]);
     const target = tf.add(r, tf.mul(this.config.discount, nextV));
     const loss = optimizerStep(this.criticOpt, () => {

@@ -32,6 +32,13 @@ export const valueLearnerFields = {
   actorCosineSteps: z.number().int().nonnegative(),
   /** Actor dropout after each hidden layer in training (CPL repo P-IQL: 0.25; IPL: none). */
   dropout: z.number().min(0).lt(1),
+  /**
+   * Whether the TD losses (V, Q, actor; IPL's implicit-reward sums) use each segment's last step.
+   * false, as both reference codes: their segments store H observations, so a segment gives H - 1
+   * transitions (obs[:, :-1] -> obs[:, 1:]) and the last (s, a) is only ever an s'. pbrl's datasets
+   * also store s_H, so true uses all H transitions. P-IQL's reward model sums all H steps either way.
+   */
+  finalTransition: z.boolean().default(false),
 };
 
 export interface ValueLearnerConfig {
@@ -44,6 +51,35 @@ export interface ValueLearnerConfig {
   clipScore: number;
   actorCosineSteps: number;
   dropout: number;
+  finalTransition: boolean;
+}
+
+/** The transitions of a pair batch the TD losses see: [P, 2, steps] rows. */
+export interface TdRows {
+  size: number;
+  /** Transitions per segment: L, or L - 1 without the final transition. */
+  steps: number;
+  obs: Float32Array;
+  actions: Float32Array;
+  nextObs: Float32Array;
+}
+
+/** Rows of a pair batch for TD learning, each segment's last step left out unless finalTransition. */
+export function tdRows(batch: PairBatch, obsDim: number, actDim: number, finalTransition: boolean): TdRows {
+  const L = batch.segmentLength;
+  if (finalTransition) return { size: batch.size, steps: L, obs: batch.obs, actions: batch.actions, nextObs: batch.nextObs };
+  if (L < 2) throw new Error(`segments of ${L} step have no transition inside them; use finalTransition: true or longer segments`);
+  const segs = batch.size / L;
+  const S = L - 1;
+  const obs = new Float32Array(segs * S * obsDim);
+  const nextObs = new Float32Array(segs * S * obsDim);
+  const actions = new Float32Array(segs * S * actDim);
+  for (let g = 0; g < segs; g++) {
+    obs.set(batch.obs.subarray(g * L * obsDim, (g * L + S) * obsDim), g * S * obsDim);
+    nextObs.set(batch.nextObs.subarray(g * L * obsDim, (g * L + S) * obsDim), g * S * obsDim);
+    actions.set(batch.actions.subarray(g * L * actDim, (g * L + S) * actDim), g * S * actDim);
+  }
+  return { size: segs * S, steps: S, obs, actions, nextObs };
 }
 
 export abstract class ValueLearner implements Agent {
@@ -81,10 +117,11 @@ export abstract class ValueLearner implements Agent {
   }
 
   /**
-   * Trains the Q heads on one batch; returns metrics. `nextV` is V(s') [B] from the value net just
-   * updated (no gradient), `sa` the [B, obs+act] inputs.
+   * Trains the Q heads on one batch; returns metrics. `td` are the transitions the TD losses use
+   * (tdRows), `sa` their [td.size, obs+act] inputs, `nextV` V(s') [td.size] from the value net just
+   * updated (no gradient).
    */
-  protected abstract criticStep(batch: PairBatch, sa: tf.Tensor2D, nextV: tf.Tensor1D, step: number): Record<string, number>;
+  protected abstract criticStep(batch: PairBatch, td: TdRows, sa: tf.Tensor2D, nextV: tf.Tensor1D, step: number): Record<string, number>;
 
   /**
    * Update order after the value step. false (IPL's ipl_iql.py): critic, then actor with the updated
@@ -100,12 +137,13 @@ export abstract class ValueLearner implements Agent {
   update(batchIn: Batch, step: number): Record<string, number> {
     const batch = requirePairBatch(batchIn, this.name);
     const c = this.base;
-    const B = batch.size;
+    const td = tdRows(batch, this.obsDim, this.actDim, c.finalTransition);
+    const B = td.size;
     const metrics = this.beforeUpdate(batch, step);
     tf.tidy(() => {
-      const obs = tf.tensor2d(batch.obs, [B, this.obsDim]);
-      const act = tf.tensor2d(batch.actions, [B, this.actDim]);
-      const nextObs = tf.tensor2d(batch.nextObs, [B, this.obsDim]);
+      const obs = tf.tensor2d(td.obs, [B, this.obsDim]);
+      const act = tf.tensor2d(td.actions, [B, this.actDim]);
+      const nextObs = tf.tensor2d(td.nextObs, [B, this.obsDim]);
       const sa = tf.concat([obs, act], 1) as tf.Tensor2D;
       const targetQ = tf.reshape(tf.min(this.criticTarget.apply(sa), 0), [B]);
 
@@ -129,7 +167,7 @@ export abstract class ValueLearner implements Agent {
       };
       const criticStep = () => {
         const nextV = tf.reshape(this.value.apply(nextObs), [B]) as tf.Tensor1D;
-        Object.assign(metrics, this.criticStep(batch, sa, nextV, step));
+        Object.assign(metrics, this.criticStep(batch, td, sa, nextV, step));
       };
       if (this.actorBeforeCritic) {
         // CPL repo P-IQL: the actor's advantage uses V from before this step's value update.

@@ -153,10 +153,17 @@ describe('actor dropout', () => {
 });
 
 describe('P-IQL update order (CPL repo piql.py)', () => {
-  it('advantage from V before the value update; critic loss = mean over heads against V(s\') after it', async () => {
+  /** The rows of a [P, 2, L] batch whose step index is below L - 1 (plain loop, the test's own). */
+  function withoutLastStep(x: Float32Array, dim: number, L: number): Float32Array {
+    const out: number[] = [];
+    for (let row = 0; row < x.length / dim; row++) if (row % L !== L - 1) out.push(...x.subarray(row * dim, (row + 1) * dim));
+    return Float32Array.from(out);
+  }
+
+  async function check(finalTransition: boolean) {
     const tf = await import('@tensorflow/tfjs');
     const { IQL } = await import('../../../agents/offline/index.js');
-    const cfg = { hiddenDims: [16, 16], rewardHiddenDims: [16], rewardSteps: 5, actorCosineSteps: 50, dropout: 0, lr: 1e-2 };
+    const cfg = { hiddenDims: [16, 16], rewardHiddenDims: [16], rewardSteps: 5, actorCosineSteps: 50, dropout: 0, lr: 1e-2, finalTransition };
     const agent = new IQL(data.obsDim, data.actDim, cfg, 0);
     const bs = batches(3, 11);
     agent.update(bs[0], 0);
@@ -165,14 +172,19 @@ describe('P-IQL update order (CPL repo piql.py)', () => {
     await before.loadState(JSON.parse(JSON.stringify(await agent.saveState())));
     const b = bs[2];
     const m = agent.update(b, 2);
-    const B = b.size;
+    const L = b.segmentLength;
+    // The reference's segments hold L observations: TD uses obs[:, :-1] -> obs[:, 1:], L - 1 transitions each.
+    const pick = (x: Float32Array, dim: number) => (finalTransition ? x : withoutLastStep(x, dim, L));
+    const o = pick(b.obs, data.obsDim);
+    const B = o.length / data.obsDim;
+    expect(B).toBe(finalTransition ? b.size : b.size - 2 * b.pairs);
     const { adv0, adv1, loss } = tf.tidy(() => {
-      const obs = tf.tensor2d(b.obs, [B, data.obsDim]);
-      const sa = tf.concat([obs, tf.tensor2d(b.actions, [B, data.actDim])], 1);
+      const obs = tf.tensor2d(o, [B, data.obsDim]);
+      const sa = tf.concat([obs, tf.tensor2d(pick(b.actions, data.actDim), [B, data.actDim])], 1);
       const targetQ = tf.reshape(tf.min(before.criticTarget.apply(sa), 0), [B]);
       const adv = (v: typeof agent.value) => tf.mean(tf.sub(targetQ, tf.reshape(v.apply(obs), [B]))).dataSync()[0];
       const r = tf.reshape(agent.reward.apply(sa), [B]);
-      const target = tf.add(r, tf.mul(0.99, tf.reshape(agent.value.apply(tf.tensor2d(b.nextObs, [B, data.obsDim])), [B])));
+      const target = tf.add(r, tf.mul(0.99, tf.reshape(agent.value.apply(tf.tensor2d(pick(b.nextObs, data.obsDim), [B, data.obsDim])), [B])));
       const q = tf.reshape(before.critic.apply(sa), [2, B]);
       return { adv0: adv(before.value), adv1: adv(agent.value), loss: tf.mean(tf.square(tf.sub(q, target))).dataSync()[0] };
     });
@@ -181,6 +193,22 @@ describe('P-IQL update order (CPL repo piql.py)', () => {
     expect(m.critic_loss).toBeCloseTo(loss, 4);
     agent.dispose();
     before.dispose();
+    return m;
+  }
+
+  it('advantage from V before the value update; critic loss = mean over heads against V(s\') after it, over each segment\'s first L - 1 steps', async () => {
+    const dropped = await check(false);
+    // finalTransition: true (pbrl's datasets store s_H) uses all L transitions; the numbers differ.
+    const all = await check(true);
+    expect(Math.abs(all.critic_loss - dropped.critic_loss)).toBeGreaterThan(1e-6);
+  });
+
+  it('the default leaves the last step out of the TD losses (both reference codes); 1-step segments are refused', async () => {
+    expect(parseOfflineTrainConfig({ algo: 'iql', dataset: 'x', task: 'reach', steps: 10 }).agent.finalTransition).toBe(false);
+    expect(parseOfflineTrainConfig({ algo: 'ipl', dataset: 'x', task: 'reach', steps: 10 }).agent.finalTransition).toBe(false);
+    const { tdRows } = await import('../../../agents/offline/value-learning.js');
+    const one = allocPairBatch(2, 1, data.obsDim, data.actDim);
+    expect(() => tdRows(one, data.obsDim, data.actDim, false)).toThrow(/segments of 1 step have no transition/);
   });
 });
 
