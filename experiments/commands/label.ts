@@ -84,6 +84,22 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on; anything but loopback (e.g. 0.0.0.0) requires an access token, printed once in the URL', '127.0.0.1')
     .option('--token <secret>', 'access token for a non-loopback --host (default: a random one); at least 16 characters')
     .option('--port <n>', 'port (0 = any free port)', '8781')
+    .addHelpText(
+      'after',
+      `
+On the page: 1/← left better, 2/→ right better, 3/↑/↓ equal, 4/b both bad, 5/c can't tell,
+space skip, u undo; l/m/h confidence for the next answer; rating mode 1..k. Each clip has pause,
+restart, frame step and a scrub bar; the shorter clip holds its end until the longer one ends.
+"Your answers" lists past answers with "change". /progress shows each labeller's counts and the
+agreement between labellers. Every answer is in SQLite before the next pair shows.
+
+Examples:
+  pbrl label --segments runs/push --teacher-name alice
+  pbrl label --segments runs/push --labels-per-pair 1 --drop-similar 5
+  pbrl label --segments runs/push --rating 3 --rating-levels "failed,partly,done"
+  pbrl label --db runs/push/labels.sqlite --export labels.jsonl
+  pbrl label --db runs/push/labels.sqlite --bundle export/`,
+    )
     .action(async (opts: LabelOpts) => {
       if (opts.bundle !== undefined) {
         if (!opts.db) throw new Error('--bundle exports from a label database: give --db <file>');
