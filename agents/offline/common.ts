@@ -67,6 +67,17 @@ export function squaredErrorLogLik(mu: tf.Tensor, actions: tf.Tensor): tf.Tensor
   return tf.tidy(() => tf.neg(tf.sum(tf.square(tf.sub(mu, actions)), -1)));
 }
 
+/**
+ * Diagonal Gaussian log-likelihood per row, sum_k log N(a_k; mu_k, exp(logStd_k)^2), logStd [A]
+ * shared by all rows (IPL's actor: state-independent log-std, no tanh squashing of the sample).
+ */
+export function gaussianLogLik(mu: tf.Tensor, actions: tf.Tensor, logStd: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const z = tf.div(tf.sub(actions, mu), tf.exp(logStd));
+    return tf.sum(tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), logStd), 0.5 * Math.log(2 * Math.PI)), -1);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Networks.
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@
  * IQL's (value-learning.ts). Defaults: the IPL repository's Meta-World config: expectile 0.75,
  * beta 1/3, chi2 coefficient 3, no target clipping, Adam 3e-4, 3 x 256 nets, 16 pairs per batch.
  *
- * Departures: the reference actor is a Gaussian with state-independent log-std; ours is the
- * deterministic tanh actor (MSE in AWR) used by the other offline agents here. Segments are
+ * The actor is the reference's Gaussian (tanh mean, state-independent log-std clamped to [-5, 2], no
+ * squashing), trained by advantage-weighted log-likelihood; `actor: 'deterministic'` gives the tanh
+ * actor with MSE that the other offline agents use. Segments are
  * sub-sampled to subsampleSteps (16) per batch as the reference; its 25-step segments are a dataset
  * choice (`pbrl dataset make --segment-length 25`), our CPL datasets have 64.
  */
@@ -26,6 +27,8 @@ export const IplConfigSchema = z
     hiddenDims: valueLearnerFields.hiddenDims.default([256, 256, 256]),
     expectile: valueLearnerFields.expectile.default(0.75),
     dropout: valueLearnerFields.dropout.default(0),
+    /** The IPL repo's Meta-World actor: Gaussian, tanh mean, state-independent log-std in [-5, 2], not squashed. */
+    actor: valueLearnerFields.actor.default('gaussian'),
     actorCosineSteps: valueLearnerFields.actorCosineSteps.default(0),
     /** Weight of mean(r_Q^2) (the IPL Meta-World config: 3; the code default: 0.5). */
     chi2Coeff: z.number().nonnegative().default(3),

@@ -30,6 +30,8 @@ export const IqlConfigSchema = z
     hiddenDims: valueLearnerFields.hiddenDims.default([512, 512]),
     expectile: valueLearnerFields.expectile.default(0.7),
     dropout: valueLearnerFields.dropout.default(0.25),
+    /** The CPL repo's P-IQL actor: ContinuousMLPActor, deterministic tanh. */
+    actor: valueLearnerFields.actor.default('deterministic'),
     actorCosineSteps: valueLearnerFields.actorCosineSteps.default(500_000),
     rewardHiddenDims: z.array(z.number().int().positive()).min(1).default([512, 512]),
     rewardLr: z.number().positive().default(3e-4),

@@ -1,9 +1,10 @@
 /**
  * What P-IQL and IPL share (reference/pbrl.md §4.1, §4.3): twin Q heads as one 2-member ensemble with
  * a Polyak-averaged target, a state value V fitted by IQL's expectile regression against the target
- * heads' minimum, and a deterministic tanh actor extracted by advantage-weighted regression,
- *   L_pi = mean( min(exp((Q_target(s,a) - V(s)) / beta), 100) * ||mu(s) - a||^2 )
- * (the MSE form both reference codes use for a deterministic actor). The subclasses differ only in how
+ * heads' minimum, and an actor extracted by advantage-weighted regression,
+ *   L_pi = mean( min(exp((Q_target(s,a) - V(s)) / beta), 100) * -log pi(a|s) )
+ * with -log pi = ||mu(s) - a||^2 for the deterministic tanh actor (the MSE form both reference codes use
+ * for one) or the Gaussian negative log-likelihood (IPL's actor). The subclasses differ only in how
  * the Q heads are trained: P-IQL regresses onto r_psi + gamma V(s'), IPL fits the preferences directly.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +14,7 @@ import { Adam, adam, optimizerStep } from '../../core/nn/optim.js';
 import { Rng } from '../../core/rng.js';
 import type { Agent, AgentState } from '../agent.js';
 import type { Batch } from '../replay-buffer.js';
-import { actorAct, actorForward, awrWeights, checkAlgo, cosineLr, expectileLoss, loadOptimizers, makeActor, saveOptimizers, setLearningRate, squaredErrorLogLik } from './common.js';
+import { actorAct, actorForward, awrWeights, checkAlgo, cosineLr, expectileLoss, gaussianLogLik, loadOptimizers, makeActor, saveOptimizers, setLearningRate, squaredErrorLogLik } from './common.js';
 import { requirePairBatch, type PairBatch } from './data.js';
 
 /** Fields common to both value-based learners; each file gives its own defaults. */
@@ -39,6 +40,15 @@ export const valueLearnerFields = {
    * also store s_H, so true uses all H transitions. P-IQL's reward model sums all H steps either way.
    */
   finalTransition: z.boolean().default(false),
+  /**
+   * 'deterministic': the tanh actor with log pi := -||mu - a||^2 (the CPL repo's P-IQL);
+   * 'gaussian': N(mu(s), diag(exp(2 logStd))) with mu = tanh(MLP(s)) and a state-independent logStd
+   * clamped to [logStdMin, logStdMax], not tanh-squashed (the IPL repo's DiagonalGaussianMLPActor with
+   * state_dependent_log_std, squash_normal and log_std_tanh all False). Evaluation acts with mu either way.
+   */
+  actor: z.enum(['deterministic', 'gaussian']),
+  logStdMin: z.number().default(-5),
+  logStdMax: z.number().default(2),
 };
 
 export interface ValueLearnerConfig {
@@ -52,7 +62,19 @@ export interface ValueLearnerConfig {
   actorCosineSteps: number;
   dropout: number;
   finalTransition: boolean;
+  actor: 'deterministic' | 'gaussian';
+  logStdMin: number;
+  logStdMax: number;
 }
+
+/** What save/restore needs of a network; the Gaussian actor's log-std vector is one too. */
+interface Saved {
+  getWeights(): Float32Array[];
+  setWeights(w: ArrayLike<number>[]): void;
+  dispose(): void;
+}
+
+let logStdIds = 0;
 
 /** The transitions of a pair batch the TD losses see: [P, 2, steps] rows. */
 export interface TdRows {
@@ -94,6 +116,8 @@ export abstract class ValueLearner implements Agent {
   protected criticOpt: Adam;
   protected valueOpt: Adam;
   protected rng: Rng;
+  /** The Gaussian actor's state-independent log-std [A] (null for the deterministic actor). */
+  readonly logStd: tf.Variable | null;
 
   constructor(obsDim: number, actDim: number, readonly base: ValueLearnerConfig, seed: number) {
     this.obsDim = obsDim;
@@ -101,6 +125,9 @@ export abstract class ValueLearner implements Agent {
     const rng = new Rng(seed);
     const c = base;
     this.actor = makeActor(obsDim, actDim, c.hiddenDims, rng.split('actor'));
+    if (c.actor === 'gaussian' && !(c.logStdMin < c.logStdMax)) throw new Error(`logStdMin (${c.logStdMin}) must be below logStdMax (${c.logStdMax})`);
+    // The reference initialises the log-std parameter to zeros (std 1).
+    this.logStd = c.actor === 'gaussian' ? tf.variable(tf.zeros([actDim]), true, `actor_log_std_${logStdIds++}`) : null;
     const critic = (r: Rng) => new EnsembleMLP({ inputDim: obsDim + actDim, hiddenDims: c.hiddenDims, outputDim: 1, members: 2, init: 'orthogonal', seed: r, name: 'critic' });
     this.critic = critic(rng.split('critic'));
     this.criticTarget = critic(rng.split('critic'));
@@ -114,6 +141,19 @@ export abstract class ValueLearner implements Agent {
 
   act(obs: Float32Array, n: number, _deterministic: boolean): Float32Array {
     return actorAct(this.actor, obs, n, this.obsDim, this.name);
+  }
+
+  /** The actor's trained variables: the MLP, and the log-std of the Gaussian actor. */
+  private get actorVariables(): tf.Variable[] {
+    return this.logStd ? [...this.actor.variables, this.logStd] : this.actor.variables;
+  }
+
+  /** Per-row log pi(a|s) of the training-mode actor (dropout as configured). */
+  protected actorLogLik(obs: tf.Tensor2D, act: tf.Tensor): tf.Tensor {
+    const c = this.base;
+    const mu = actorForward(this.actor, obs, c.dropout, this.rng);
+    // clipByValue passes no gradient outside the bounds, as torch.clamp in the reference.
+    return this.logStd ? gaussianLogLik(mu, act, tf.clipByValue(this.logStd, c.logStdMin, c.logStdMax)) : squaredErrorLogLik(mu, act);
   }
 
   /**
@@ -162,8 +202,9 @@ export abstract class ValueLearner implements Agent {
         metrics.mean_advantage = tf.mean(adv).dataSync()[0];
         setLearningRate(this.actorOpt, cosineLr(c.lr, step, c.actorCosineSteps));
         metrics.actor_loss = optimizerStep(this.actorOpt, () =>
-          tf.mean(tf.mul(w, tf.neg(squaredErrorLogLik(actorForward(this.actor, obs, c.dropout, this.rng), act)))) as tf.Scalar,
-        this.actor.variables, { name: `${this.name} actor loss` });
+          tf.mean(tf.mul(w, tf.neg(this.actorLogLik(obs, act)))) as tf.Scalar,
+        this.actorVariables, { name: `${this.name} actor loss` });
+        if (this.logStd) metrics.actor_log_std = tf.mean(this.logStd).dataSync()[0];
       };
       const criticStep = () => {
         const nextV = tf.reshape(this.value.apply(nextObs), [B]) as tf.Tensor1D;
@@ -191,9 +232,18 @@ export abstract class ValueLearner implements Agent {
 
   private parts() {
     const extra = this.extraState();
-    const networks: Record<string, MLP | EnsembleMLP> = { actor: this.actor, critic: this.critic, criticTarget: this.criticTarget, value: this.value, ...extra.networks };
+    const networks: Record<string, Saved> = { actor: this.actor, critic: this.critic, criticTarget: this.criticTarget, value: this.value, ...extra.networks };
+    const ls = this.logStd;
+    if (ls) {
+      networks.actorLogStd = {
+        getWeights: () => [ls.dataSync() as Float32Array],
+        // The temporary is disposed: a second reference to the variable's data would keep Adam off its in-place native path.
+        setWeights: (w) => tf.tidy(() => ls.assign(tf.tensor1d(Array.from(w[0])))),
+        dispose: () => ls.dispose(),
+      };
+    }
     const optimizers: Record<string, { opt: Adam; vars: tf.Variable[] }> = {
-      actor: { opt: this.actorOpt, vars: this.actor.variables },
+      actor: { opt: this.actorOpt, vars: this.actorVariables },
       critic: { opt: this.criticOpt, vars: this.critic.variables },
       value: { opt: this.valueOpt, vars: this.value.variables },
     };

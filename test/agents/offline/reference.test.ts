@@ -305,3 +305,74 @@ describe('IPL segment sub-sampling (ipl_iql.yaml: 16 of 25 steps)', () => {
     expect(ipl.makeSampler(d).segmentLength).toBe(16);
   });
 });
+
+describe('IPL Gaussian actor (IPL repo DiagonalGaussianMLPActor, ipl_iql.yaml)', () => {
+  /** log N(a; mu, sigma^2) summed over components, written out by hand. */
+  function logN(a: number[], mu: number[], logStd: number[]): number {
+    return a.reduce((s, ak, k) => s - 0.5 * ((ak - mu[k]) / Math.exp(logStd[k])) ** 2 - logStd[k] - 0.5 * Math.log(2 * Math.PI), 0);
+  }
+
+  it('gaussianLogLik is the diagonal Gaussian log-density', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { gaussianLogLik } = await import('../../../agents/offline/common.js');
+    const mu = [[0.1, -0.4], [0.9, 0.0]];
+    const a = [[0.3, -0.1], [-0.5, 0.7]];
+    const ls = [-0.7, 0.4];
+    const got = tf.tidy(() => Array.from(gaussianLogLik(tf.tensor2d(mu), tf.tensor2d(a), tf.tensor1d(ls)).dataSync()));
+    expect(got[0]).toBeCloseTo(logN(a[0], mu[0], ls), 5);
+    expect(got[1]).toBeCloseTo(logN(a[1], mu[1], ls), 5);
+  });
+
+  it('is the default; actor loss = mean of AWR weight x Gaussian NLL with log-std clamped to [-5, 2]; act() is the mean; log-std trains and resumes', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { IPL } = await import('../../../agents/offline/index.js');
+    expect(parseOfflineTrainConfig({ algo: 'ipl', dataset: 'x', task: 'reach', steps: 10 }).agent.actor).toBe('gaussian');
+    expect(parseOfflineTrainConfig({ algo: 'iql', dataset: 'x', task: 'reach', steps: 10 }).agent.actor).toBe('deterministic');
+    const cfg = { hiddenDims: [16, 16], lr: 1e-2 };
+    const agent = new IPL(data.obsDim, data.actDim, cfg, 0);
+    const bs = batches(3, 5);
+    agent.update(bs[0], 0);
+    agent.update(bs[1], 1);
+    // A log-std beyond the upper bound: the loss must use the clamped value 2.
+    const state = await agent.saveState();
+    state.networks.actorLogStd.weights = [[3.5, -0.3]];
+    await agent.loadState(state);
+    const before = new IPL(data.obsDim, data.actDim, cfg, 9);
+    await before.loadState(JSON.parse(JSON.stringify(state)));
+    const b = bs[2];
+    const m = agent.update(b, 2);
+    // IPL order: value, critic, then the actor with V after the value update; rows without each segment's last step.
+    const L = b.segmentLength;
+    const rows = Array.from({ length: b.size }, (_, r) => r).filter((r) => r % L !== L - 1);
+    const take = (x: Float32Array, d: number) => Float32Array.from(rows.flatMap((r) => Array.from(x.subarray(r * d, (r + 1) * d))));
+    const obs = take(b.obs, data.obsDim);
+    const act = take(b.actions, data.actDim);
+    const B = rows.length;
+    const { w, mu } = tf.tidy(() => {
+      const o = tf.tensor2d(obs, [B, data.obsDim]);
+      const tq = tf.min(before.criticTarget.apply(tf.concat([o, tf.tensor2d(act, [B, data.actDim])], 1)), 0).dataSync();
+      const v = agent.value.apply(o).dataSync();
+      return { w: Array.from(tq, (q, i) => Math.min(Math.exp((q - v[i]) / 0.3333), 100)), mu: before.actor.apply(o).arraySync() as number[][] };
+    });
+    const ls = [2, -0.3];
+    const want = w.reduce((s, wi, i) => s - wi * logN(Array.from(act.subarray(i * 2, i * 2 + 2)), mu[i], ls), 0) / B;
+    expect(m.actor_loss).toBeCloseTo(want, 3);
+    expect(agent.logStd!.dataSync()[1]).not.toBe(-0.3); // the log-std is trained
+    // The raw parameter above the bound gets no gradient (torch.clamp): a fresh optimizer leaves it.
+    const fresh = new IPL(data.obsDim, data.actDim, cfg, 1);
+    fresh.logStd!.assign(tf.tensor1d([3.5, -0.3]));
+    fresh.update(bs[0], 0);
+    const f = fresh.logStd!.dataSync();
+    expect(f[0]).toBe(3.5);
+    expect(f[1]).not.toBeCloseTo(-0.3, 6);
+    fresh.dispose();
+    // Evaluation acts with the tanh mean.
+    const o1 = data.obs.subarray(0, data.obsDim);
+    expect(Array.from(agent.act(o1, 1, true))).toEqual(Array.from(tf.tidy(() => agent.actor.apply(tf.tensor2d(o1, [1, data.obsDim])).dataSync())));
+    const det = new IPL(data.obsDim, data.actDim, { ...cfg, actor: 'deterministic' }, 0);
+    expect(det.logStd).toBeNull();
+    det.dispose();
+    agent.dispose();
+    before.dispose();
+  });
+});
