@@ -35,6 +35,11 @@ export interface LabelServerOptions {
    * anyone on the network could otherwise label. `url` carries it.
    */
   accessToken?: string;
+  /**
+   * How long a pair shown to one person is held for them (default 10 minutes): meanwhile others get
+   * other pairs; an abandoned pair goes to someone else after this.
+   */
+  leaseMs?: number;
 }
 
 /**
@@ -87,7 +92,7 @@ export interface LabelServer {
 export async function startLabelServer(opts: LabelServerOptions): Promise<LabelServer> {
   const labelsPerPair = opts.labelsPerPair ?? 1;
   if (!(Number.isInteger(labelsPerPair) && labelsPerPair >= 1)) throw new Error(`labelsPerPair must be an integer >= 1, got ${labelsPerPair}`);
-  const store = new LabelStore(opts.dbPath);
+  const store = new LabelStore(opts.dbPath, opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {});
   const source = new MemorySegmentSource();
   for (const [task, g] of Object.entries(opts.geometry ?? {})) source.addGeometry(task, g);
   const active: string[] = [];
