@@ -41,6 +41,7 @@ async function labelSource(cfg: TrainConfig, rng: Rng, human?: HumanLabeling): P
     timeoutMs: h.timeoutS * 1000,
     fallback: fallbackTeacher ? (pair) => fallbackTeacher.label(pair.a as RewardSegment, pair.b as RewardSegment) : 'skip',
     fallbackTeacher: fallbackTeacher ? `fallback:${h.fallback}` : undefined,
+    answers: { bothBad: h.bothBad, cantTell: h.cantTell, minConfidence: h.minConfidence },
   });
   return { source, close: () => server.close() };
 }

@@ -54,6 +54,12 @@ export const TrainConfigSchema = z
         fallback: z.string().default('skip'),
         port: z.number().int().min(0).max(65535).default(0),
         instructions: z.string().optional(),
+        /** "Both bad" answers: dropped like skips, or trained on as equal (target 0.5). */
+        bothBad: z.enum(['drop', 'equal']).default('drop'),
+        /** "Can't tell" answers: dropped like skips, or trained on as equal (target 0.5). */
+        cantTell: z.enum(['drop', 'equal']).default('drop'),
+        /** Answers a person marked below this confidence are dropped (unset: every confidence counts). */
+        minConfidence: z.enum(['low', 'medium', 'high']).optional(),
       })
       .strict()
       .optional(),

@@ -27,6 +27,9 @@ interface TrainOpts extends OfflineCliOpts {
   numInteract?: string;
   labeler?: string;
   humanTimeout?: string;
+  bothBad?: string;
+  cantTell?: string;
+  minConfidence?: string;
   fallback?: string;
   port?: string;
   workers?: string;
@@ -59,6 +62,9 @@ function buildConfig(opts: TrainOpts): TrainConfig {
     if (opts.labeler) human.name = opts.labeler;
     if (opts.humanTimeout) human.timeoutS = num('human-timeout', opts.humanTimeout);
     if (opts.fallback) human.fallback = opts.fallback;
+    if (opts.bothBad) human.bothBad = opts.bothBad;
+    if (opts.cantTell) human.cantTell = opts.cantTell;
+    if (opts.minConfidence) human.minConfidence = opts.minConfidence;
     if (opts.port) human.port = num('port', opts.port);
   } else if (opts.teacher && opts.algo === 'rbrl') {
     // RbRL's teacher rates single segments: its spec is a rating spec, kept in the rbrl section.
@@ -100,6 +106,9 @@ export function register(program: Command): void {
     .option('--teacher <spec>', 'PEBBLE/SURF/QPA label source: human (a person on the labeling page), or a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle); rbrl: a rating spec, e.g. rating:classes=4')
     .option('--labeler <name>', 'with --teacher human: the name recorded on the labels (default human)')
     .option('--human-timeout <s>', 'with --teacher human: seconds each feedback round waits for answers (default 600)')
+    .option('--both-bad <drop|equal>', 'with --teacher human: train on "both bad" answers as equal, or drop them like skips (default drop)')
+    .option('--cant-tell <drop|equal>', 'with --teacher human: train on "can\'t tell" answers as equal, or drop them (default drop)')
+    .option('--min-confidence <low|medium|high>', 'with --teacher human: drop answers marked below this confidence (default: keep all)')
     .option('--fallback <skip|spec>', 'with --teacher human: what answers unanswered queries: skip, or a teacher spec such as oracle (default skip)')
     .option('--port <n>', 'with --teacher human: port of the labeling page (default: a free one)')
     .option('--feedback <n>', 'PEBBLE/SURF total queries (max_feedback, default 10000)')

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../core/backend.js';
@@ -264,6 +265,64 @@ describe('PEBBLE with people in the loop', () => {
     expect(rounds.map((r) => [r.feedback_total, r.feedback_labelled])).toEqual([[4, 4], [8, 8]]);
     expect(existsSync(join(dir, 'labels.sqlite'))).toBe(true);
   }, 120_000);
+});
+
+describe('PEBBLE with people: answers beyond left/right', () => {
+  it('trains on "both bad" answers as equal when human.bothBad is "equal" (default: dropped like skips)', async () => {
+    expect(parseTrainConfig({ algo: 'pebble', task: 'reach', human: {} }).human).toMatchObject({ bothBad: 'drop', cantTell: 'drop' });
+    expect(() => parseTrainConfig({ algo: 'pebble', task: 'reach', human: { bothBad: 'maybe' } })).toThrow(/human\.bothBad/);
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'pebble-both-bad-'));
+    const cfg = parseTrainConfig({
+      algo: 'pebble', task: 'reach', steps: 320, seed: 2, seedSteps: 100, batchSize: 32, maxPathLength: 50,
+      evalEvery: 320, evalEpisodes: 1, checkpointEvery: 10_000, sac: { hiddenDims: [16] },
+      pebble: { unsupSteps: 100, numInteract: 100, resetUpdates: 2 },
+      reward: { model: { hiddenDims: [16] }, feedback: { segmentLength: 25, queriesPerRound: 3, maxFeedback: 6, epochs: 2 } },
+      human: { name: 'tester', timeoutS: 60, fallback: 'skip', port, bothBad: 'equal' },
+    });
+    const env = await makeEnv('reach');
+    env.reset({ seed: 0 });
+    const geometry = { reach: env.geometry() };
+    env.close();
+    const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+    const setup = await setupPebble(cfg, agent, { runDir: dir, geometry });
+    // A labeller who answers "both bad" to everything shown.
+    let stop = false;
+    let answered = 0;
+    const labeller = (async () => {
+      while (!stop) {
+        const next = await (await fetch(`http://127.0.0.1:${port}/api/label/next?teacher=tester`)).json();
+        if (next.query) {
+          const r = await fetch(`http://127.0.0.1:${port}/api/label/answer`, {
+            method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ teacher: 'tester', query: next.query.id, choice: 'both-bad' }),
+          });
+          expect(r.status).toBe(200);
+          answered++;
+        } else await new Promise((r) => setTimeout(r, 30));
+      }
+    })();
+    const run = new RunDir(dir);
+    await runOnline(agent, {
+      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+    }, run, false, setup.hooks);
+    stop = true;
+    await labeller;
+    await setup.dispose();
+    agent.dispose();
+    expect(answered).toBe(6);
+    // Every "both bad" became a label (target 0.5) the reward model trained on, none a skip.
+    const rounds = run.readMetrics().filter((r) => 'feedback_round' in r);
+    expect(rounds.map((r) => [r.feedback_total, r.feedback_labelled, r.feedback_skipped])).toEqual([[3, 3, 0], [6, 6, 0]]);
+    const labels = setup.pebble.learner.dataset.pairs.map((p) => p.label);
+    expect(labels).toHaveLength(6);
+    expect(labels.every((l) => l === 0.5)).toBe(true);
+  }, 180_000);
 });
 
 describe('PEBBLE resume', () => {
