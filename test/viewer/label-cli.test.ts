@@ -154,6 +154,29 @@ describe('pbrl label --host', () => {
   });
 });
 
+describe('pbrl view --host', () => {
+  it('off loopback: warns and serves the episodes only with the token it prints', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'view', runDir, '--host', '0.0.0.0', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const t0 = Date.now();
+    while (!/Ctrl-C to stop/.test(out)) {
+      if (child.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`viewer did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(out).toMatch(/WARNING: listening on 0\.0\.0\.0/);
+    const url = new URL(out.match(/episodes\): (http:\/\/\S+)/)![1]);
+    const token = url.searchParams.get('token')!;
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    const base = `http://127.0.0.1:${url.port}`;
+    expect((await fetch(`${base}/api/episodes`)).status).toBe(401);
+    expect((await fetch(`${base}/api/episodes?token=${token}`)).status).toBe(200);
+    child.kill('SIGTERM');
+  });
+});
+
 describe('pbrl clips --side-by-side', () => {
   it('writes side-by-side.json naming the segments on each side of every pair clip', () => {
     const out = join(dir, 'clips');
