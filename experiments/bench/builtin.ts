@@ -6,6 +6,7 @@ import { BPREF_TEACHERS } from '../../reward/teachers/parse.js';
 import type { SuiteSpec } from './suite.js';
 import { PEBBLE_SUITES } from './builtin-pebble.js';
 import { ZOO_SUITES } from './builtin-zoo.js';
+import { OFFLINE_SUITES } from './builtin-offline.js';
 
 /** B-Pref's ten seeds (reference/pbrl.md §2.6). */
 const BPREF_SEEDS = [12345, 23451, 34512, 45123, 51234, 67890, 78906, 89067, 90678, 6789];
@@ -149,5 +150,5 @@ const offlineCplReduced: SuiteSpec = {
 
 export const BUILTIN_SUITES: Readonly<Record<string, SuiteSpec>> = {
   quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl': offlineCpl, 'offline-cpl-reduced': offlineCplReduced, ...PEBBLE_SUITES,
-  ...ZOO_SUITES,
+  ...ZOO_SUITES, ...OFFLINE_SUITES,
 };

@@ -65,6 +65,7 @@ export const MakeDatasetSchema = z
     /**
      * The reference recipe's behaviour policy: a SAC checkpoint (run folder, its checkpoint/ or an
      * agent.json) rolled out with Gaussian action noise `actionNoise`, instead of the scripted mix.
+     * `{task}` in the path is replaced by the task name, so one suite entry serves every task.
      */
     policy: z.string().min(1).optional(),
     /** Action-noise std on `policy` (CPL: 0.3). */
@@ -77,7 +78,7 @@ export const MakeDatasetSchema = z
     checkpointNoise: z.number().nonnegative().default(0.3),
     /**
      * Regret teacher only: V from this SAC checkpoint's critic (the reference's oracle critic; see
-     * sac-checkpoint.ts) instead of scripted-expert rollouts.
+     * sac-checkpoint.ts) instead of scripted-expert rollouts. `{task}` as in `policy`.
      */
     valueFrom: z.string().min(1).optional(),
     /** Actions sampled per state for the critic's V (the reference: 64). */
@@ -129,6 +130,9 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
   const parsed = MakeDatasetSchema.safeParse(options);
   if (!parsed.success) throw new Error(`invalid dataset options: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   const o: Resolved = parsed.data;
+  const withTask = (p: string | undefined) => p?.replaceAll('{task}', o.task);
+  o.policy = withTask(o.policy);
+  o.valueFrom = withTask(o.valueFrom);
   const N = o.segments ?? (o.kind === 'dense' ? 2500 : 20_000);
   const H = o.segmentLength;
   const T = o.maxPathLength;

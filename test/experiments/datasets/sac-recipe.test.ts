@@ -133,7 +133,8 @@ describe('regret labels with V from a SAC critic (--value-from)', () => {
 describe('SAC behaviour policy (--policy, --action-noise)', () => {
   it('rolls out clip(tanh(mu(s)) + 0.3 n) of the checkpoint instead of the scripted mix and records it', async () => {
     const { noise: _n, ...noMix } = base;
-    const ds = await makeDataset({ ...noMix, policy: runDir, actionNoise: 0.3 });
+    // `{task}` in the path is the task's name (one suite entry for every task).
+    const ds = await makeDataset({ ...noMix, policy: join(dir, 'sac-{task}'), actionNoise: 0.3 });
     expect(ds.header.behaviour).toEqual({ kind: 'sac', checkpoint: agentFile, actionNoise: 0.3 });
     expect(ds.header.sources.map((s) => `${s.policy}:${s.noise}:${s.episodes}`)).toEqual([`sac:${runDir}:0.3:3`]);
     const T = 30;
