@@ -2,7 +2,7 @@
  * Built-in suites of the method zoo (issue 17): each method beside its base at one small, documented
  * budget — PEBBLE's CI learning-test config (`pebble-small`): reach with the goal visible, 5k env
  * steps of 100-step episodes, 2x64 nets, a 1000-query budget at 100 per round every 500 steps from
- * step 1000 (800 asked by 5k), 50 reward epochs, 10 evaluation episodes every 1000 steps, seeds 0-2.
+ * step 1000 (900 asked by 5k, the last round at step 5000), 50 reward epochs, 10 evaluation episodes every 1000 steps, seeds 0-2.
  *
  * The zoo algorithms read teacher and budget from their config here (algoConfig), so the base's
  * cells are exactly `pebble-small`'s PEBBLE cells (same resolved config, same cell ids).
@@ -42,7 +42,7 @@ function small(
 /** `qpa-small`: QPA (last 10 episodes = 1000 steps for queries and half of each SAC batch) vs PEBBLE, same oracle budget. */
 const qpaSmall = small(
   'qpa-small',
-  "QPA vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps, oracle, 1000-query budget at 100 per round, 800 asked): " +
+  "QPA vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps, oracle, 1000-query budget at 100 per round, 900 asked): " +
     'QPA queries uniformly from the last 10 episodes and draws half of each SAC batch from them.',
   ['qpa'],
   { qpa: { teacher: 'oracle' } },
@@ -52,7 +52,7 @@ const qpaSmall = small(
 const rbrlSmall = small(
   'rbrl-small',
   "Rating-based RL vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps): RbRL rates 100 single segments per round into 3 return classes " +
-    "(equal bins over the first round's return range; r_hat standardised for SAC), PEBBLE asks an oracle 100 pairs per round; 800 queries each by 5k.",
+    "(equal bins over the first round's return range; r_hat standardised for SAC), PEBBLE asks an oracle 100 pairs per round; 900 queries each by 5k.",
   ['rbrl'],
   {},
 );
@@ -60,7 +60,7 @@ const rbrlSmall = small(
 /** `heron-small`: HERON's factor-hierarchy teacher (success > in_place_reward > -obj_to_target) vs PEBBLE's oracle on the summed reward. */
 const heronSmall = small(
   'heron-small',
-  "HERON vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps, 800 pair queries each): HERON's teacher ranks segments by success, then in-place reward, " +
+  "HERON vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps, 900 pair queries each): HERON's teacher ranks segments by success, then in-place reward, " +
     'then distance to the goal (10% relative tie margin); PEBBLE\'s oracle by the summed true reward.',
   ['heron'],
   {},

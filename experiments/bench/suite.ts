@@ -24,6 +24,11 @@ const ONLINE = ALGOS as readonly string[];
 const OFFLINE = OFFLINE_ALGOS as readonly string[];
 /** Algorithms that learn a reward from a teacher's labels online (read teacher, feedback, query). */
 const PBRL_ONLINE = new Set(['pebble', 'surf', 'qpa']);
+/** Online algorithms whose teacher is in their own config section (not the teacher axis): how to name it. */
+const OWN_TEACHER: Record<string, (c: Record<string, unknown>) => string> = {
+  rbrl: (c) => (c.rbrl as { teacher: string }).teacher,
+  heron: () => 'heron',
+};
 
 const overrides = z.record(z.string(), z.unknown());
 
@@ -298,6 +303,12 @@ export function expandSuite(suite: Suite): Plan {
                     if (pbrl && fb) {
                       axes.feedback = fb.maxFeedback;
                       axes.query = fb.strategy;
+                    }
+                    // rbrl and heron bring their own teacher: the report names it and their budget.
+                    const own = OWN_TEACHER[algo]?.(trainConfig);
+                    if (own && fb) {
+                      axes.teacher = own;
+                      axes.feedback = fb.maxFeedback;
                     }
                     if (data) axes.data = data;
                     if (variant) axes.variant = variant;

@@ -26,7 +26,11 @@ describe('zoo suites', () => {
         expect(c.trainConfig[algo]).toBeDefined(); // the method's own section, with its defaults
       }
     }
+    // The report names each method's own teacher and budget.
+    expect(plan('rbrl-small').cells.find((c) => c.axes.algo === 'rbrl')!.axes).toMatchObject({ teacher: 'rating:classes=3', feedback: 1000 });
+    expect(plan('heron-small').cells.find((c) => c.axes.algo === 'heron')!.axes).toMatchObject({ teacher: 'heron', feedback: 1000 });
     const qpa = plan('qpa-small').cells.find((c) => c.axes.algo === 'qpa')!;
+    expect(qpa.axes).toMatchObject({ teacher: 'oracle', feedback: 1000, query: 'uniform' });
     expect((qpa.trainConfig as { reward: { feedback: { strategy: string } } }).reward.feedback.strategy).toBe('uniform');
   });
 });
