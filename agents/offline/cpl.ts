@@ -21,7 +21,18 @@
  * reference's schedule and dropout (issue 13; 60 rollouts x 200 steps, 300 segments x 16 partners,
  * regret labels from expert-rollout V*, 32 pairs, 3000 steps, warm-up 60, seed 0) success fell from
  * 1.0 to 0.0 within 500 steps of the switch, pair accuracy 0.64-0.68, with or without dropout; BC and
- * SFT stayed at 1.0. Not yet explained (label quality vs the reference's SAC-critic regret, scale).
+ * SFT stayed at 1.0. Traced (bench/cpl-trace.ts, bench/cpl-labels.ts; issue 13): not tanh saturation
+ * (no action component of the policy beyond |0.99| at any point) but the labels. 93% of those regret
+ * labels equal the partial-return labels of the same pairs, and the scripted expert's own likelihood
+ * (S = -sum ||expert(s) - a||^2) orders only 61% of them as labelled (59% for partial-return labels),
+ * so no policy close to a good one explains them; the loss then falls fastest by lowering the other
+ * segment's score: over the CPL phase the mean score of unpreferred segments went -7.5 -> -9.0, of
+ * preferred ones -4.4 -> -4.9, and the policy's squared distance to the expert's actions 0.55 -> 1.15.
+ * The reference's state config is the same loss (bc_coeff 0, lambda 0.5, tanh actor) and the same
+ * label formula (sum r undiscounted + V(s_H) - V(s_0), which at a goal state scores about the reward
+ * sum, not the advantage sum of ~0), so this is not a departure in the loss; whether the reference's
+ * SAC data and critic give labels a policy can explain is what `pbrl dataset make --policy
+ * --value-from` (the offline-cpl-sac suite) can now test.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
