@@ -330,14 +330,16 @@ function makeMlpForward(native: NativeAddon): KernelFunc {
     const inputs = args.inputs;
     const x = inputs.x!;
     const yShape = args.attrs.ensemble ? [E, B, dims[L]] : [B, dims[L]];
+    // Under no gradient tape nothing reads the hidden activations back: the kernel tiles rows instead.
+    const inference = Boolean(args.attrs.inference);
     let wsSize = 0;
-    for (let l = 1; l < L; l++) wsSize += E * B * dims[l];
+    if (!inference) for (let l = 1; l < L; l++) wsSize += E * B * dims[l];
     const y = backend.makeOutput(yShape, 'float32');
     const ws = backend.makeOutput([wsSize], 'float32');
     const offs = new Float64Array(3 + 2 * L);
     offs[0] = offsetOf(backend, x);
     offs[1] = offsetOf(backend, y);
-    offs[2] = wsSize > 0 ? offsetOf(backend, ws) : 0;
+    offs[2] = inference ? -1 : wsSize > 0 ? offsetOf(backend, ws) : 0;
     for (let l = 0; l < L; l++) {
       offs[3 + 2 * l] = offsetOf(backend, inputs[`w${l}`]!);
       offs[4 + 2 * l] = offsetOf(backend, inputs[`b${l}`]!);

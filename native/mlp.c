@@ -101,6 +101,18 @@ static void activate(float *restrict h, int64_t n, int64_t act, float alpha) {
   }
 }
 
+/* out = act(a @ w + bias) for rows x din @ din x dout; bias and activation in one pass after sgemm. */
+static void dense_layer(const float *a, const float *w, const float *restrict bias, float *restrict out, int64_t rows,
+                        int64_t din, int64_t dout, int64_t act, float alpha) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, a, (int)din, w, (int)dout, 0.f,
+              out, (int)dout);
+  for (int64_t r = 0; r < rows; r++) {
+    float *restrict row = out + r * dout;
+    for (int64_t c = 0; c < dout; c++) row[c] += bias[c];
+    activate(row, dout, act, alpha);
+  }
+}
+
 /*
  * g *= f'(pre), written with the activation's output y. The slope is formed as a select and then
  * multiplied (restrict pointers, no branch): with a branch GCC emits a scalar loop that mispredicts on
@@ -157,7 +169,7 @@ static float *scratch_for(size_t floats) {
 
 #define F32(off) ((float *)(heap + (int64_t)(off)))
 
-/* mlpForward(heap, spec: Float64Array, offs: Float64Array [x, y, ws, w0, b0, w1, b1, ...]) */
+/* mlpForward(heap, spec: Float64Array, offs: Float64Array [x, y, ws (-1: inference), w0, b0, w1, b1, ...]) */
 napi_value PbrlMlpForward(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -182,9 +194,11 @@ napi_value PbrlMlpForward(napi_env env, napi_callback_info info) {
     return NULL;
   }
   /* Bounds: a wrong offset must be an exception, never a write outside the heap. */
+  /* ws < 0: inference, no workspace (nothing will be differentiated). */
+  const int inference = o[2] < 0;
   int ok = in_heap((int64_t)o[0], (sp.shared ? 1 : E) * B * sp.d[0] * 4, heap_len) &&
            in_heap((int64_t)o[1], E * B * sp.d[L] * 4, heap_len) &&
-           (L == 1 || in_heap((int64_t)o[2], ws_floats(&sp) * 4, heap_len));
+           (L == 1 || inference || in_heap((int64_t)o[2], ws_floats(&sp) * 4, heap_len));
   for (int64_t l = 0; l < L && ok; l++) {
     ok = in_heap((int64_t)o[3 + 2 * l], E * sp.d[l] * sp.d[l + 1] * 4, heap_len) &&
          in_heap((int64_t)o[4 + 2 * l], E * sp.d[l + 1] * 4, heap_len);
@@ -195,6 +209,36 @@ napi_value PbrlMlpForward(napi_env env, napi_callback_info info) {
   }
   uint8_t *heap = (uint8_t *)data;
   if (B == 0) return NULL;
+  if (inference && L > 1) {
+    /*
+     * Nothing will be differentiated, so no activations are kept: rows go through all layers in tiles
+     * small enough for the hidden activations to stay in cache (relabelling runs 4096-row chunks).
+     */
+    const int64_t T = 256;
+    int64_t maxh = 0;
+    for (int64_t l = 1; l < L; l++) maxh = sp.d[l] > maxh ? sp.d[l] : maxh;
+    float *buf = scratch_for((size_t)(2 * T * maxh + 16));
+    if (!buf) {
+      napi_throw_error(env, NULL, "pbrl mlpForward: out of memory for the scratch buffer");
+      return NULL;
+    }
+    float *bufs[2] = {buf, buf + ((T * maxh + 15) / 16) * 16};
+    for (int64_t e = 0; e < E; e++) {
+      for (int64_t r0 = 0; r0 < B; r0 += T) {
+        const int64_t rows = B - r0 < T ? B - r0 : T;
+        const float *a = F32(o[0]) + (sp.shared ? 0 : e * B * sp.d[0]) + r0 * sp.d[0];
+        for (int64_t l = 0; l < L; l++) {
+          const int64_t din = sp.d[l], dout = sp.d[l + 1];
+          const int last = l == L - 1;
+          float *out = last ? F32(o[1]) + e * B * dout + r0 * dout : bufs[l & 1];
+          dense_layer(a, F32(o[3 + 2 * l]) + e * din * dout, F32(o[4 + 2 * l]) + e * dout, out, rows, din, dout,
+                      last ? sp.actOut : sp.actHidden, sp.alpha);
+          a = out;
+        }
+      }
+    }
+    return NULL;
+  }
   int64_t wsOff = (int64_t)o[2];
   for (int64_t l = 0; l < L; l++) {
     const int64_t din = sp.d[l], dout = sp.d[l + 1];
@@ -204,13 +248,8 @@ napi_value PbrlMlpForward(napi_env env, napi_callback_info info) {
       if (l == 0) a = F32(o[0]) + (sp.shared ? 0 : e * B * din);
       else a = F32(wsOff) - E * B * din + e * B * din; /* previous layer's block sits just before this one */
       float *h = last ? F32(o[1]) + e * B * dout : F32(wsOff) + e * B * dout;
-      const float *w = F32(o[3 + 2 * l]) + e * din * dout;
-      const float *bias = F32(o[4 + 2 * l]) + e * dout;
-      /* C starts as the bias rows and sgemm accumulates into it (beta = 1): no separate bias pass. */
-      for (int64_t r = 0; r < B; r++) memcpy(h + r * dout, bias, (size_t)dout * 4);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)dout, (int)din, 1.f, a, (int)din, w, (int)dout,
-                  1.f, h, (int)dout);
-      activate(h, B * dout, last ? sp.actOut : sp.actHidden, sp.alpha);
+      dense_layer(a, F32(o[3 + 2 * l]) + e * din * dout, F32(o[4 + 2 * l]) + e * dout, h, B, din, dout,
+                  last ? sp.actOut : sp.actHidden, sp.alpha);
     }
     if (!last) wsOff += E * B * dout * 4;
   }

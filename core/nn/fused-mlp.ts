@@ -41,6 +41,33 @@ export function fusedMlpApplies(layers: number, activation: Activation, outputAc
 }
 
 type FusedFn = (...inputs: tf.Tensor[]) => tf.Tensor;
+
+function kernelInputs(x: tf.Tensor, params: tf.Tensor[], L: number, o: FusedMlpOptions): { spec: number[]; inputs: tf.NamedTensorMap } {
+  const ensemble = o.members > 0;
+  const E = ensemble ? o.members : 1;
+  const shared = !ensemble || x.rank === 2;
+  const B = x.shape[x.rank - 2];
+  const dims = [x.shape[x.rank - 1], ...Array.from({ length: L }, (_, l) => params[2 * l].shape[params[2 * l].rank - 1])];
+  const spec = [E, B, L, shared ? 1 : 0, MLP_ACT_CODES[o.activation], MLP_ACT_CODES[o.outputActivation], LEAKY_ALPHA, ...dims];
+  const inputs: tf.NamedTensorMap = { x };
+  for (let l = 0; l < L; l++) {
+    inputs[`w${l}`] = params[2 * l];
+    inputs[`b${l}`] = params[2 * l + 1];
+  }
+  return { spec, inputs };
+}
+
+/**
+ * Outside any gradient tape nothing will read the hidden activations back, so the forward kernel runs
+ * without a workspace and tiles rows through all layers (relabelling and inference).
+ */
+function inferenceForward(x: tf.Tensor, weights: tf.Tensor[], o: FusedMlpOptions): tf.Tensor {
+  const { spec, inputs } = kernelInputs(x, weights, weights.length / 2, o);
+  const attrs = { spec, ensemble: o.members > 0, inference: true } as unknown as tf.NamedAttrMap;
+  const [y, ws] = tf.engine().runKernel(MLP_FORWARD_KERNEL, inputs, attrs) as tf.Tensor[];
+  ws.dispose();
+  return y;
+}
 const cache = new Map<string, FusedFn>();
 
 function build(L: number, o: FusedMlpOptions, weightsAreVariables: boolean): FusedFn {
@@ -51,16 +78,7 @@ function build(L: number, o: FusedMlpOptions, weightsAreVariables: boolean): Fus
   const fn = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [x, ...params] = args as tf.Tensor[];
-    const E = ensemble ? o.members : 1;
-    const shared = !ensemble || x.rank === 2;
-    const B = x.shape[x.rank - 2];
-    const dims = [x.shape[x.rank - 1], ...Array.from({ length: L }, (_, l) => params[2 * l].shape[params[2 * l].rank - 1])];
-    const spec = [E, B, L, shared ? 1 : 0, MLP_ACT_CODES[o.activation], MLP_ACT_CODES[o.outputActivation], LEAKY_ALPHA, ...dims];
-    const inputs: tf.NamedTensorMap = { x };
-    for (let l = 0; l < L; l++) {
-      inputs[`w${l}`] = params[2 * l];
-      inputs[`b${l}`] = params[2 * l + 1];
-    }
+    const { spec, inputs } = kernelInputs(x, params, L, o);
     const attrs = { spec, ensemble } as unknown as tf.NamedAttrMap;
     const [y, ws] = tf.engine().runKernel(MLP_FORWARD_KERNEL, inputs, attrs) as tf.Tensor[];
     // Variables outlive any scope, so they are read from this closure; other weights (slices, test
@@ -95,6 +113,7 @@ function build(L: number, o: FusedMlpOptions, weightsAreVariables: boolean): Fus
 export function fusedMlp(x: tf.Tensor, weights: tf.Tensor[], opts: FusedMlpOptions): tf.Tensor {
   if (x.dtype !== 'float32') throw new Error(`fusedMlp: input must be float32, got ${x.dtype}`);
   const L = weights.length / 2;
+  if (!(tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()) return inferenceForward(x, weights, opts);
   const areVariables = weights.every((w) => w instanceof tf.Variable);
   return build(L, opts, areVariables)(x, ...weights);
 }

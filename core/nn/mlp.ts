@@ -146,7 +146,7 @@ export class MLP extends Network {
       throw new Error(`${this.config.name}: input must be [batch, ${this.config.inputDim}], got [${x.shape}]`);
     }
     const n = this.variables.length / 2;
-    if (fusedMlpApplies(n, this.config.activation, this.config.outputActivation)) {
+    if (x.dtype === 'float32' && fusedMlpApplies(n, this.config.activation, this.config.outputActivation)) {
       return fusedMlp(x, this.variables, this.fusedOptions(0, opts)) as tf.Tensor2D;
     }
     let h = x;
@@ -215,7 +215,7 @@ export class EnsembleMLP extends Network {
     }
     if (slowMatMulPath()) return this.applyPerMember(x, opts);
     const n = this.variables.length / 2;
-    if (fusedMlpApplies(n, this.config.activation, this.config.outputActivation)) {
+    if (x.dtype === 'float32' && fusedMlpApplies(n, this.config.activation, this.config.outputActivation)) {
       return fusedMlp(x, this.variables, this.fusedOptions(this.members, opts)) as tf.Tensor3D;
     }
     let h = x;

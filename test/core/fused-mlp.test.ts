@@ -85,6 +85,9 @@ const cases: Case[] = [
   { name: 'ensemble shared input relu', members: 2, dims: [11, 16, 16, 1], hidden: 'relu', out: 'linear', batch: 17 },
   { name: 'ensemble per-member input leakyrelu/tanh', members: 3, perMemberInput: true, dims: [6, 10, 9, 1], hidden: 'leakyrelu', out: 'tanh', batch: 13 },
   { name: 'ensemble of one', members: 1, dims: [4, 8, 2], hidden: 'sigmoid', out: 'linear', batch: 6 },
+  // More rows than the inference kernel's 256-row tile, so tiling and the partial last tile are covered.
+  { name: 'ensemble, rows over a tile', members: 3, dims: [9, 20, 20, 1], hidden: 'leakyrelu', out: 'tanh', batch: 600 },
+  { name: 'mlp, rows over a tile', members: 0, dims: [5, 12, 3], hidden: 'relu', out: 'linear', batch: 513 },
 ];
 
 describe('fused MLP kernels vs the plain tfjs reference', () => {
