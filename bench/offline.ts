@@ -8,7 +8,7 @@
  * nets, short runs, small datasets); the paper trains 500k steps with 512 x 512 nets on 2500-rollout
  * datasets. `--speed` instead times updates at the reference configurations (nets, batch, H = 64).
  *
- * Options: --tasks a,b  --kinds dense,sparse  --algos bc,pbc,iql,cpl,ipl  --seeds 0,1,2  --steps N
+ * Options: --tasks a,b  --kinds dense,sparse  --algos bc,sft,percent-bc,iql,cpl,ipl  --seeds 0,1,2  --steps N
  *          --episodes N  --max-path-length N  --segment-length H  --dense-segments N  --pairs-per-segment K
  *          --sparse-segments N  --hidden 64,64  --batch-pairs P  --eval-episodes N  --lr x  --teacher spec  --speed
  * (--batch-pairs and --lr override the per-algorithm reduced defaults in reducedConfig.)
@@ -85,7 +85,7 @@ async function speed(data: PreferenceData): Promise<void> {
   const rows: (string | number)[][] = [['algo', 'nets', 'batch (pairs x 2 x H)', 'ms/update', 'gradient steps/s']];
   const rng = new Rng(0);
   const sampler = new PairSampler(data);
-  for (const algo of OFFLINE_ALGOS) {
+  for (const algo of OFFLINE_ALGOS.filter((a) => a !== 'pbc')) {
     const agent = makeOfflineAgent(algo, data.obsDim, data.actDim, algo === 'cpl' ? { bcSteps: 0 } : algo === 'sft' || algo === 'pbc' ? { allSteps: 0 } : {}, 0);
     const P = OFFLINE_REGISTRY[algo].defaultBatchPairs;
     const batch = allocPairBatch(P, data.segmentLength, data.obsDim, data.actDim);
@@ -111,7 +111,8 @@ export async function main(args: string[]): Promise<void> {
   const tasks = wanted.filter((t) => known.has(t));
   const kinds = list(arg(args, 'kinds', 'dense,sparse')) as ('dense' | 'sparse')[];
   for (const k of kinds) if (k !== 'dense' && k !== 'sparse') throw new Error(`--kinds takes dense and/or sparse, got "${k}"`);
-  const algos = list(arg(args, 'algos', OFFLINE_ALGOS.join(','))) as OfflineAlgo[];
+  // pbc is a deprecated alias of sft: not run twice by default.
+  const algos = list(arg(args, 'algos', OFFLINE_ALGOS.filter((a) => a !== 'pbc').join(','))) as OfflineAlgo[];
   for (const a of algos) if (!(OFFLINE_ALGOS as readonly string[]).includes(a)) throw new Error(`--algos: unknown "${a}"; expected ${OFFLINE_ALGOS.join(', ')}`);
   const seeds = list(arg(args, 'seeds', '0,1,2')).map(Number);
   const steps = int(args, 'steps', 2000);
