@@ -86,7 +86,7 @@ async function speed(data: PreferenceData): Promise<void> {
   const rng = new Rng(0);
   const sampler = new PairSampler(data);
   for (const algo of OFFLINE_ALGOS.filter((a) => a !== 'pbc')) {
-    const agent = makeOfflineAgent(algo, data.obsDim, data.actDim, algo === 'cpl' ? { bcSteps: 0 } : algo === 'sft' || algo === 'pbc' ? { allSteps: 0 } : {}, 0);
+    const agent = makeOfflineAgent(algo, data.obsDim, data.actDim, algo === 'cpl' ? { bcSteps: 0 } : algo === 'sft' ? { allSteps: 0 } : {}, 0);
     const P = OFFLINE_REGISTRY[algo].defaultBatchPairs;
     const batch = allocPairBatch(P, data.segmentLength, data.obsDim, data.actDim);
     for (let i = 0; i < 3; i++) agent.update(sampler.sample(rng, batch), i);
