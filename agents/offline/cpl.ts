@@ -28,6 +28,10 @@
  * so no policy close to a good one explains them; the loss then falls fastest by lowering the other
  * segment's score: over the CPL phase the mean score of unpreferred segments went -7.5 -> -9.0, of
  * preferred ones -4.4 -> -4.9, and the policy's squared distance to the expert's actions 0.55 -> 1.15.
+ * Control (`bench/cpl-trace.ts --relabel expert`: the same pairs labelled by the expert's likelihood,
+ * which CPL's model explains): success stayed 1.0 through the CPL phase, pair accuracy 0.91-0.93, the
+ * distance to the expert's actions fell 0.55 -> 0.52. The cpl_bc variant (lambda 1, bcCoeff 1) on the
+ * regret labels collapsed as well (1.0 -> 0.0, distance 0.55 -> 1.09).
  * The reference's state config is the same loss (bc_coeff 0, lambda 0.5, tanh actor) and the same
  * label formula (sum r undiscounted + V(s_H) - V(s_0), which at a goal state scores about the reward
  * sum, not the advantage sum of ~0), so this is not a departure in the loss; whether the reference's
