@@ -16,6 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AgentState } from '../../agents/agent.js';
 import { SAC } from '../../agents/sac.js';
+import { initBackend } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
 
 export interface SacCheckpoint {
@@ -69,6 +70,8 @@ export async function loadSacCheckpoint(path: string, obsDim: number, actDim: nu
     runConfig = cfg?.config;
     if (runConfig && runConfig.algo !== undefined && runConfig.algo !== 'sac') throw new Error(`SAC checkpoint ${file}: its run ${cfgPath} is a "${String(runConfig.algo)}" run, not SAC on the true reward`);
   }
+  // `pbrl dataset make` starts no tensor backend of its own (scripted rollouts need none).
+  await initBackend();
   let sac: SAC;
   try {
     sac = new SAC(obsDim, actDim, (state.config ?? {}) as Record<string, unknown>, 0);

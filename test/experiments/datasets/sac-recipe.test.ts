@@ -5,6 +5,7 @@
  * here by a plain-JS forward pass of the saved weights, not by the code under test.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { initBackend } from '../../../core/backend.js';
 import { Rng } from '../../../core/rng.js';
 import { SAC } from '../../../agents/sac.js';
 import { makeDataset, type MakeDatasetOptions } from '../../../experiments/datasets/make.js';
-import type { OfflineDataset } from '../../../experiments/datasets/format.js';
+import { readDataset, type OfflineDataset } from '../../../experiments/datasets/format.js';
 import { RunDir } from '../../../experiments/run-files.js';
 import { register as registerDataset } from '../../../experiments/commands/dataset.js';
 
@@ -189,4 +190,16 @@ describe('SAC behaviour policy (--policy, --action-noise)', () => {
     }
     expect(readFileSync(out, 'utf8')).toBe('an earlier dataset');
   }, 60_000);
+});
+
+describe('pbrl dataset make with the SAC recipe (the real binary)', () => {
+  it('starts its own tensor backend for --policy and --value-from and records both', () => {
+    const out = join(dir, 'cli.pbrlds');
+    execFileSync(join(process.cwd(), 'node_modules', '.bin', 'tsx'), [join(process.cwd(), 'experiments', 'cli.ts'), 'dataset', 'make', '--task', 'reach', '--kind', 'dense',
+      '--episodes', '2', '--max-path-length', '20', '--segment-length', '5', '--segments', '6', '--pairs-per-segment', '2',
+      '--policy', runDir, '--action-noise', '0.3', '--teacher', 'regret', '--value-from', runDir, '--value-samples', '4', '--out', out, '--no-progress'], { encoding: 'utf8' });
+    const h = readDataset(out).header;
+    expect(h.behaviour).toEqual({ kind: 'sac', checkpoint: agentFile, actionNoise: 0.3 });
+    expect(h.regretValue).toEqual({ source: 'sac-critic', checkpoint: agentFile, samples: 4 });
+  }, 120_000);
 });
