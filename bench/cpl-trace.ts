@@ -6,7 +6,8 @@
  * and the other segment, MSE to the dataset actions, MSE to the scripted expert's actions on dataset
  * states, and the share of saturated action components (|mu| > 0.99). Written to find why CPL's
  * success collapsed after the BC -> CPL switch at this scale (issue 13). `--relabel expert` replaces
- * the labels by the ones CPL's model explains exactly (pi* = the scripted expert), as a control.
+ * the labels by the ones CPL's model explains exactly (pi* = the scripted expert), as a control;
+ * `--relabel discounted-regret` by sum_t gamma^t r_t + gamma^H V(s_H) - V(s_0) (V: expert rollouts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { CPL } from '../agents/offline/cpl.js';
 import { squaredErrorLogLik } from '../agents/offline/common.js';
 import { getTask, makeEnv } from '../envs/registry.js';
 import { makeDataset } from '../experiments/datasets/make.js';
+import { expertValues } from '../experiments/datasets/expert-value.js';
 import { readDataset, writeDataset, type OfflineDataset } from '../experiments/datasets/format.js';
 import { evaluate } from '../experiments/online-runner.js';
 import { PROJECT_ROOT } from '../experiments/versions.js';
@@ -49,12 +51,43 @@ async function main(): Promise<void> {
     writeDataset(file, ds);
     console.log(`dataset in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
-  if (arg('relabel', '') === 'expert') {
+  const sq = await expertSquaredDistances(ds);
+  const relabel = arg('relabel', '');
+  if (relabel === 'expert') {
     // Labels CPL's model can explain: the segment the scripted expert's likelihood scores higher wins.
-    const sq = await expertSquaredDistances(ds);
     const labels = Float32Array.from(ds.data.labels, (_, p) => (expertScore(ds, sq, ds.data.pairA[p]) >= expertScore(ds, sq, ds.data.pairB[p]) ? 1 : 0));
     ds = { ...ds, data: { ...ds.data, labels } };
     console.log('labels replaced: the segment with the higher sum -||expert(s) - a||^2 is preferred');
+  } else if (relabel === 'discounted-regret') {
+    // sum_t gamma^t r_t + gamma^H V(s_H) - V(s_0) = sum_t gamma^t A(s_t, a_t) exactly, where the reference's
+    // rl_sum (sum_t r_t + V(s_H) - V(s_0)) leaves out -(1 - gamma) sum_t V(s_t). V: the maker's expert rollouts.
+    const d0 = ds.data;
+    const T0 = d0.episodeLength;
+    const H0 = d0.segmentLength;
+    const rows: number[] = [];
+    for (let i = 0; i < d0.segEpisode.length; i++) rows.push(d0.segEpisode[i] * (T0 + 1) + d0.segStart[i], d0.segEpisode[i] * (T0 + 1) + d0.segStart[i] + H0);
+    const seeds = Array.from({ length: d0.episodes }, (_, e) => new Rng(ds.header.seed).split('episode').split(e).nextUint32());
+    const V = await expertValues(task, seeds, d0.obs, d0.actions, T0, rows, { gamma: 0.99, horizon: 200, goalObservable: false });
+    const score = (i: number) => {
+      let r = 0;
+      for (let t = 0; t < H0; t++) r += 0.99 ** t * d0.rewards[d0.segEpisode[i] * T0 + d0.segStart[i] + t];
+      return r + 0.99 ** H0 * V[rows[2 * i + 1]] - V[rows[2 * i]];
+    };
+    const labels = Float32Array.from(d0.labels, (_, p) => (score(d0.pairA[p]) >= score(d0.pairB[p]) ? 1 : 0));
+    let same = 0;
+    for (let p = 0; p < labels.length; p++) if (labels[p] === d0.labels[p]) same++;
+    console.log(`labels replaced by discounted regret (agree with the dataset's labels on ${(same / labels.length).toFixed(3)} of pairs)`);
+    ds = { ...ds, data: { ...d0, labels } };
+  }
+  {
+    let right = 0;
+    let hard = 0;
+    for (let p = 0; p < ds.data.labels.length; p++) {
+      if (ds.data.labels[p] === 0.5) continue;
+      hard++;
+      if ((expertScore(ds, sq, ds.data.pairA[p]) > expertScore(ds, sq, ds.data.pairB[p])) === (ds.data.labels[p] === 1)) right++;
+    }
+    console.log(`labels ordered as the scripted expert's likelihood orders them: ${(right / hard).toFixed(3)} of ${hard} pairs`);
   }
   const d = ds.data;
   console.log(`sources: ${ds.header.sources.map((s) => `${s.policy}:${s.noise} success ${s.successRate.toFixed(2)}`).join(', ')}`);
