@@ -81,7 +81,7 @@ describe('method zoo learning (reach, goal visible, 3k steps, 540 queries)', () 
       expect(rounds.every((r) => typeof r.reward_train_loss === 'number')).toBe(true);
       if (algo === 'heron') expect(decided.reduce((a, b) => a + b, 0)).toBe(540);
       // Threshold 1.5x the random policy's true return (70.4 on these 10 episodes). Measured at seed 0:
-      // qpa 186, rbrl 120, heron 258 (success 0 / 0 / 0.2); ~30 s of CPU each, 80-130 s wall on the shared 2-core box.
+      // qpa 186, rbrl 120, heron 258 (success 0 / 0 / 0.2); 56-80 s wall each on the shared 2-core box (80-130 s under heavier load).
       expect(result.meanReturn).toBeGreaterThan(1.5 * random);
     }, 240_000);
   }
