@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/cpl-trace.ts [--bc-coeff x] [--bias l] [--steps N] [--teacher spec] [--seed s] [--eval-every n]`:
+ * `npx tsx bench/cpl-trace.ts [--dataset f] [--bc-coeff x] [--bias l] [--steps N] [--teacher spec] [--seed s] [--eval-every n]`:
  * one CPL run at the reduced settings (button-press, dense, 60 rollouts x 200 steps, 300 segments x
  * 16 partners, H 64, 64 x 64, 32 pairs, lr 1e-4, BC 0.4 of the run, warm-up steps / 50), tracing
  * what the contrastive phase does to the policy: success, pair accuracy, mean score of the preferred
@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `trace-${task}-dense-e60-t200-h64-n300-k16-${teacher.replace(/[^a-z0-9=.]+/gi, '_')}.pbrlds`);
   let ds: OfflineDataset;
-  if (existsSync(file)) ds = readDataset(file);
+  const given = arg('dataset', '');
+  if (given) ds = readDataset(given);
+  else if (existsSync(file)) ds = readDataset(file);
   else {
     const t0 = performance.now();
     ds = await makeDataset({ task, kind: 'dense', teacher, episodes: 60, maxPathLength: 200, segmentLength: 64, segments: 300, pairsPerSegment: 16, seed: 0 });
