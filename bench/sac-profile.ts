@@ -25,6 +25,14 @@ function cpuMsPer(fn: () => void, n: number): number {
 export async function main(args: string[]): Promise<void> {
   const n = args.includes('--quick') ? 10 : 40;
   const info = await initBackend({ backend: 'wasm' });
+  // JIT warm-up of both paths first, or the first path measured pays for V8's compiles.
+  for (const fused of info.nativeGemm.active ? [true, false] : [false]) {
+    setFusedMlp(fused);
+    const sac = new SAC(39, 4, { hiddenDims: [64, 64] }, 0);
+    const b = allocBatch(64, 39, 4);
+    for (let i = 0; i < 30; i++) sac.update(b, i);
+    sac.dispose();
+  }
   const rows: (string | number)[][] = [['config', 'batch', 'fused', 'kernels/update', 'GEMM kernels', 'GEMM share of kernel time', 'top other kernels', 'CPU ms/update']];
   for (const [hidden, batch] of [[[128, 128], 256], [[256, 256, 256], 512]] as [number[], number][]) {
     for (const fused of info.nativeGemm.active ? [true, false] : [false]) {
