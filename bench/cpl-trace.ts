@@ -132,7 +132,8 @@ async function main(): Promise<void> {
     }
     void obs;
   }
-  const bcSteps = Math.round(0.4 * steps);
+  // --bc-share 1: BC for the whole run (the BC baseline on the same data and schedule).
+  const bcSteps = Math.round(Number(arg('bc-share', '0.4')) * steps);
   const agent = new CPL(od, ad, { hiddenDims: [64, 64], lr: 1e-4, warmupSteps: Math.floor(steps / 50), bcSteps, bcCoeff, contrastiveBias: bias, alpha }, seed);
   const sampler = new PairSampler(d);
   const rng = new Rng(seed).split('pair-sampling');

@@ -36,10 +36,13 @@
  * discounted advantage sum (sum_t gamma^t r_t + gamma^H V(s_H) - V(s_0); `--relabel discounted-regret`)
  * agree with them on 97% of pairs, the expert orders 61% of them, and CPL fell 1.0 -> 0.0 the same way.
  * The reference's state config is the same loss (bc_coeff 0, lambda 0.5, tanh actor) and the same
- * label formula (sum r undiscounted + V(s_H) - V(s_0), which at a goal state scores about the reward
- * sum, not the advantage sum of ~0), so this is not a departure in the loss; whether the reference's
- * SAC data and critic give labels a policy can explain is what `pbrl dataset make --policy
- * --value-from` (the offline-cpl-sac suite) can now test.
+ * label formula (sum r undiscounted + V(s_H) - V(s_0)), so this is not a departure in the loss. On the
+ * reference's own recipe at the same scale (SAC 64 x 64 trained 30k steps on the true reward, eval
+ * success 1.0; `pbrl dataset make --policy ... --action-noise 0.3 --teacher regret --value-from ...`,
+ * 60 x 200 steps, 300 x 16), CPL still fell after the switch, more slowly: success 0.9-1.0 through BC,
+ * 0.8 / 0.9 at 1500 / 2000, 0.0 at 2500 and 3000, pair accuracy 0.62; BC on the same data and schedule
+ * 0.9-1.0 throughout. So at this scale it is the reference's behaviour, not a pbrl departure; the
+ * paper's scale (2500 x 500-step rollouts, 500k steps, 512 x 512) is untested here.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
