@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ACTIVATIONS } from '../core/nn/dense.js';
 import { Rng } from '../core/rng.js';
 import { QUERY_STRATEGIES } from './query/select.js';
+import { REWARD_INPUTS } from './reward-model.js';
 import { SURF_DEFAULTS } from './surf.js';
 import { parseTeacher } from './teachers/parse.js';
 import { THRESHOLD_RULES } from './teachers/teacher.js';
@@ -21,6 +22,11 @@ export const rewardModelSchema = z
     outputActivation: z.enum(ACTIVATIONS).default('tanh'),
     lr: z.number().positive().finite().default(3e-4),
     batchSize: posInt().default(128),
+    /**
+     * 'state-action' (B-Pref; what unset means) or 'state': r_hat ignores the action
+     * (reward/reward-model.ts). No default filled in, so existing configs and bench cell ids stay as they were.
+     */
+    inputs: z.enum(REWARD_INPUTS).optional(),
   })
   .strict();
 

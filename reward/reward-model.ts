@@ -31,8 +31,17 @@ export interface RewardModelConfig {
   lr?: number;
   /** Labelled pairs per gradient step (PEBBLE: 128). */
   batchSize?: number;
+  /**
+   * What r_hat reads: 'state-action' (B-Pref, PEBBLE) or 'state' (the action slots are fed zeros, so
+   * r_hat(s, a) = r_hat(s): a policy cannot raise it by its choice of action alone). Meta-World's true
+   * reward depends on the action only through the next state.
+   */
+  inputs?: RewardInputs;
   seed?: number;
 }
+
+export const REWARD_INPUTS = ['state-action', 'state'] as const;
+export type RewardInputs = (typeof REWARD_INPUTS)[number];
 
 export type ResolvedRewardModelConfig = Required<RewardModelConfig>;
 
@@ -46,8 +55,10 @@ export function resolveRewardModelConfig(c: RewardModelConfig): ResolvedRewardMo
     outputActivation: c.outputActivation ?? 'tanh',
     lr: c.lr ?? 3e-4,
     batchSize: c.batchSize ?? 128,
+    inputs: c.inputs ?? 'state-action',
     seed: c.seed ?? 0,
   };
+  if (!REWARD_INPUTS.includes(r.inputs)) throw new Error(`reward model inputs must be one of ${REWARD_INPUTS.join(', ')}, got ${String(r.inputs)}`);
   const posInt = (v: number, f: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`reward model ${f} must be an integer >= 1, got ${v}`);
   };
@@ -103,15 +114,16 @@ export interface RatingTrainOptions {
   sharpness?: number;
 }
 
-/** Model inputs of one segment window: per step, obs then action. */
-export function segmentFeatures(seg: RewardSegment, offset = 0, length = seg.length, out?: Float32Array, outOffset = 0): Float32Array {
+/** Model inputs of one segment window: per step, obs then action (zeros when `withActions` is false). */
+export function segmentFeatures(seg: RewardSegment, offset = 0, length = seg.length, out?: Float32Array, outOffset = 0, withActions = true): Float32Array {
   const { obsDim: od, actDim: ad } = seg;
   const d = od + ad;
   const o = out ?? new Float32Array(length * d);
   for (let t = 0; t < length; t++) {
     const s = offset + t;
     o.set(seg.obs.subarray(s * od, (s + 1) * od), outOffset + t * d);
-    o.set(seg.actions.subarray(s * ad, (s + 1) * ad), outOffset + t * d + od);
+    if (withActions) o.set(seg.actions.subarray(s * ad, (s + 1) * ad), outOffset + t * d + od);
+    else o.fill(0, outOffset + t * d + od, outOffset + (t + 1) * d);
   }
   return o;
 }
@@ -163,6 +175,11 @@ export class RewardModel {
 
   get members(): number {
     return this.config.members;
+  }
+
+  /** False when r_hat reads the state only (inputs 'state'): action slots are fed zeros. */
+  get readsActions(): boolean {
+    return this.config.inputs === 'state-action';
   }
 
   get inputDim(): number {
@@ -233,8 +250,8 @@ export class RewardModel {
       for (let p = 0; p < P; p++) {
         const w = windows[e][p];
         const base = ((e * P + p) * 2) * L * d;
-        segmentFeatures(w.pair.a, w.offA, L, x, base);
-        segmentFeatures(w.pair.b, w.offB, L, x, base + L * d);
+        segmentFeatures(w.pair.a, w.offA, L, x, base, this.readsActions);
+        segmentFeatures(w.pair.b, w.offB, L, x, base + L * d, this.readsActions);
       }
     }
     return x;
@@ -335,7 +352,7 @@ export class RewardModel {
         this.checkSegment(seg);
         const off = offsets ? offsets[s0 + i] : 0;
         if (off + L > seg.length) throw new Error(`segment ${seg.id}: window [${off}, ${off + L}) runs past its ${seg.length} steps`);
-        segmentFeatures(seg, off, L, x, i * L * d);
+        segmentFeatures(seg, off, L, x, i * L * d, this.readsActions);
       }
       const r = tf.tidy(() => tf.sum(tf.reshape(this.net.apply(tf.tensor2d(x, [m * L, d])), [E, m, L]), 2).dataSync() as Float32Array);
       for (let e = 0; e < E; e++) out.set(r.subarray(e * m, (e + 1) * m), e * N + s0);
@@ -421,7 +438,8 @@ export class RewardModel {
     for (let s = 0; s < n; s += B) {
       const m = Math.min(B, n - s);
       tf.tidy(() => {
-        const x = tf.concat([tf.tensor2d(obs.subarray(s * od, (s + m) * od), [m, od]), tf.tensor2d(act.subarray(s * ad, (s + m) * ad), [m, ad])], 1);
+        const a = this.readsActions ? tf.tensor2d(act.subarray(s * ad, (s + m) * ad), [m, ad]) : tf.zeros([m, ad]);
+        const x = tf.concat([tf.tensor2d(obs.subarray(s * od, (s + m) * od), [m, od]), a], 1);
         const r = tf.reshape(this.net.apply(x), [this.members, m]);
         const mu = tf.mean(r, 0);
         mean.set(mu.dataSync() as Float32Array, s);
@@ -474,7 +492,7 @@ export class RewardModel {
         for (let e = 0; e < E; e++) {
           for (let b = 0; b < B; b++) {
             const r = rated[orders[e][start + b]];
-            segmentFeatures(r.segment, 0, L, x, (e * B + b) * L * d);
+            segmentFeatures(r.segment, 0, L, x, (e * B + b) * L * d, this.readsActions);
             cls[e * B + b] = r.rating;
           }
         }

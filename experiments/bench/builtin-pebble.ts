@@ -106,6 +106,26 @@ const pebbleLoop: SuiteSpec = {
   algoConfig: { pebble: { ...pebbleBprefSmall.algoConfig!.pebble, pebble: { unsupSteps: 2000, numInteract: 1000, rewardSource: 'true' } } },
 };
 
+/**
+ * `pebble-state-reward`: pebble-bpref-small's PEBBLE on button-press with r_hat reading the state only
+ * (reward.model.inputs 'state'). At 17k steps of the state-action run (seed 0), the policy's own
+ * actions scored 0.225 under r_hat at recent states against 0.138 for the buffer's actions and 0.116
+ * for random ones, with r_hat's spread over those states 0.36: a policy can raise r_hat by its choice
+ * of action alone, which Meta-World's reward does not reward.
+ */
+const pebbleStateReward: SuiteSpec = {
+  ...pebbleBprefSmall,
+  name: 'pebble-state-reward',
+  description: "pebble-bpref-small's PEBBLE on button-press with a state-only reward model (r_hat(s)), seeds 0-2.",
+  axes: { algo: ['pebble'], task: ['button-press'], seed: [0, 1, 2], teacher: ['oracle'], feedback: pebbleBprefSmall.axes.feedback },
+  algoConfig: {
+    pebble: {
+      ...pebbleBprefSmall.algoConfig!.pebble,
+      reward: { model: { hiddenDims: [128, 128], inputs: 'state' }, feedback: { epochs: 10 } },
+    },
+  },
+};
+
 /** `pebble-bpref-teachers`: pebble-bpref-small's config on button-press with B-Pref's noisy teachers beside the oracle. */
 const pebbleBprefTeachers: SuiteSpec = {
   ...pebbleBprefSmall,
@@ -116,5 +136,5 @@ const pebbleBprefTeachers: SuiteSpec = {
 };
 
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-loop': pebbleLoop, 'pebble-bpref-teachers': pebbleBprefTeachers,
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
 };

@@ -128,6 +128,38 @@ async function reachTrajectories(episodes: number, seed: number): Promise<Trajec
   return out;
 }
 
+describe('state-only inputs', () => {
+  it("inputs 'state': r_hat does not move with the action, in prediction or in training; 'state-action' does", () => {
+    const sampler = new SegmentSampler(randomWalks(20, 40, 11), { length: 10 });
+    const pairs = oraclePairs(sampler, 150, new Rng(12));
+    const rng = new Rng(13);
+    const n = 64;
+    const obs = new Float32Array(n * 3).map(() => rng.range(-1, 1));
+    const a1 = new Float32Array(n * 2).map(() => rng.range(-1, 1));
+    const a2 = new Float32Array(n * 2).map(() => rng.range(-1, 1));
+    const spread = (m: RewardModel) => {
+      const r1 = m.predictReward(obs, a1, n);
+      const r2 = m.predictReward(obs, a2, n);
+      return Math.max(...Array.from(r1, (v, i) => Math.abs(v - r2[i])));
+    };
+    const stateOnly = new RewardModel({ ...small, inputs: 'state', seed: 14 });
+    const both = new RewardModel({ ...small, seed: 14 });
+    stateOnly.train(pairs, { epochs: 5 });
+    both.train(pairs, { epochs: 5 });
+    expect(spread(stateOnly)).toBe(0);
+    expect(spread(both)).toBeGreaterThan(1e-3);
+    // Segment returns agree with summing the per-step predictions, i.e. training also saw zeros for actions.
+    const seg = pairs[0].a;
+    const perStep = stateOnly.predictReward(seg.obs, new Float32Array(seg.length * 2).map(() => 0.7), seg.length);
+    const ret = stateOnly.windowReturns([seg]); // one return per member
+    const meanReturn = Array.from(ret).reduce((x, y) => x + y, 0) / ret.length;
+    expect(meanReturn).toBeCloseTo(perStep.reduce((x, y) => x + y, 0), 3);
+    expect(() => new RewardModel({ ...small, inputs: 'actions' as never })).toThrow(/inputs must be one of state-action, state/);
+    stateOnly.dispose();
+    both.dispose();
+  });
+});
+
 describe('reward model on the reach task', () => {
   it('trained on oracle labels from expert, noisy and random segments, ranks held-out segments with >= 90% accuracy', async () => {
     const trajs = await reachTrajectories(40, 100);
