@@ -194,16 +194,17 @@ export async function runCell(out: string, cell: Cell, opts: RunOptions = {}): P
   return status;
 }
 
-/** Builds a suite's dataset with `pbrl dataset make`; skipped when the file exists. */
-export async function runDataset(out: string, ds: DatasetJob, opts: RunOptions = {}): Promise<{ ok: boolean; error?: string }> {
-  const file = join(out, ds.path);
-  if (existsSync(file)) return { ok: true };
-  mkdirSync(join(out, 'datasets'), { recursive: true });
+/** The `pbrl dataset make` arguments that build a suite's dataset (paths relative to the results directory). */
+export function datasetMakeArgs(ds: DatasetJob): string[] {
   const o = ds.options;
   const args = ['dataset', 'make', '--task', o.task, '--kind', o.kind, '--teacher', o.teacher, '--seed', String(o.seed), '--episodes', String(o.episodes),
     '--segment-length', String(o.segmentLength), '--pairs-per-segment', String(o.pairsPerSegment), '--max-path-length', String(o.maxPathLength),
-    '--noise', o.noise.join(','), '--checkpoint-noise', String(o.checkpointNoise), '--value-horizon', String(o.valueHorizon), '--value-gamma', String(o.valueGamma),
+    '--checkpoint-noise', String(o.checkpointNoise), '--value-horizon', String(o.valueHorizon), '--value-gamma', String(o.valueGamma),
     '--out', ds.path, '--no-progress'];
+  // The reference recipe's SAC behaviour policy replaces the scripted noise mix (the CLI refuses both).
+  if (o.policy === undefined) args.push('--noise', o.noise.join(','));
+  else args.push('--policy', o.policy, '--action-noise', String(o.actionNoise));
+  if (o.valueFrom !== undefined) args.push('--value-from', o.valueFrom, '--value-samples', String(o.valueSamples));
   if (o.segments !== undefined) args.push('--segments', String(o.segments));
   if (o.includeRandom) args.push('--random');
   if (o.poses) args.push('--poses');
@@ -211,6 +212,15 @@ export async function runDataset(out: string, ds: DatasetJob, opts: RunOptions =
   const extra = o as Record<string, unknown>;
   if (extra.goalObservable === true) args.push('--goal-observable');
   if (typeof extra.envVersion === 'string') args.push('--env-version', extra.envVersion);
+  return args;
+}
+
+/** Builds a suite's dataset with `pbrl dataset make`; skipped when the file exists. */
+export async function runDataset(out: string, ds: DatasetJob, opts: RunOptions = {}): Promise<{ ok: boolean; error?: string }> {
+  const file = join(out, ds.path);
+  if (existsSync(file)) return { ok: true };
+  mkdirSync(join(out, 'datasets'), { recursive: true });
+  const args = datasetMakeArgs(ds);
   const log = join(out, 'datasets', `${ds.id}.log`);
   const code = await runPbrl(args, out, log, opts);
   if (code === 0 && existsSync(file)) return { ok: true };
