@@ -83,16 +83,20 @@ export class ReplayBuffer {
   /** Uniform sample with replacement into `out` (reused across calls to avoid allocation). */
   sample(rng: Rng, out: Batch): Batch {
     if (this.count === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
-    const { obsDim: od, actDim: ad } = this;
     for (let b = 0; b < out.size; b++) {
-      const i = rng.int(this.count);
-      out.obs.set(this.obsBuf.subarray(i * od, (i + 1) * od), b * od);
-      out.nextObs.set(this.nextObsBuf.subarray(i * od, (i + 1) * od), b * od);
-      out.actions.set(this.actBuf.subarray(i * ad, (i + 1) * ad), b * ad);
-      out.rewards[b] = this.rewBuf[i];
-      out.dones[b] = this.doneBuf[i];
+      this.copyRow(rng.int(this.count), out, b);
     }
     return out;
+  }
+
+  /** Slot i of the buffer into row b of a batch. */
+  private copyRow(i: number, out: Batch, b: number): void {
+    const { obsDim: od, actDim: ad } = this;
+    out.obs.set(this.obsBuf.subarray(i * od, (i + 1) * od), b * od);
+    out.nextObs.set(this.nextObsBuf.subarray(i * od, (i + 1) * od), b * od);
+    out.actions.set(this.actBuf.subarray(i * ad, (i + 1) * ad), b * ad);
+    out.rewards[b] = this.rewBuf[i];
+    out.dones[b] = this.doneBuf[i];
   }
 
   /**
@@ -106,16 +110,10 @@ export class ReplayBuffer {
       throw new Error(`ReplayBuffer.sampleRecent: rows [${from}, ${from + count}) do not fit a batch of ${out.size}`);
     }
     const w = Math.min(window, this.count);
-    const { obsDim: od, actDim: ad } = this;
     for (let b = from; b < from + count; b++) {
       // The newest slot is next - 1; u steps back from it, wrapping around the ring.
       const u = rng.int(w);
-      const i = (this.next - 1 - u + 2 * this.capacity) % this.capacity;
-      out.obs.set(this.obsBuf.subarray(i * od, (i + 1) * od), b * od);
-      out.nextObs.set(this.nextObsBuf.subarray(i * od, (i + 1) * od), b * od);
-      out.actions.set(this.actBuf.subarray(i * ad, (i + 1) * ad), b * ad);
-      out.rewards[b] = this.rewBuf[i];
-      out.dones[b] = this.doneBuf[i];
+      this.copyRow((this.next - 1 - u + 2 * this.capacity) % this.capacity, out, b);
     }
     return out;
   }

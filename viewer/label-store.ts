@@ -86,6 +86,24 @@ export interface AnswerRow {
   durationMs: number | null;
 }
 
+/**
+ * One stored pair answer as a PreferenceLabel of segments a and b: skips and "both bad" / "can't tell"
+ * have label null (a reader that knows only PreferenceLabel drops them like a skip), the latter saying
+ * which in `answer`; confidence rides along.
+ */
+export function answerToPreference(r: AnswerRow, a: string, b: string): HumanPreferenceLabel {
+  return {
+    a,
+    b,
+    label: r.skipped || r.verdict ? null : (r.label as 1 | 0 | 0.5),
+    ...(r.verdict ? { answer: r.verdict } : {}),
+    ...(r.confidence ? { confidence: r.confidence } : {}),
+    teacher: r.teacher,
+    time: r.time,
+    ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
+  };
+}
+
 /** A person's name as stored: trimmed, so "m " and "m" are one labeller everywhere. */
 export function normalizeTeacher(name: unknown): string {
   if (typeof name !== 'string') throw new LabelConflictError(`teacher name must be a string, got ${JSON.stringify(name)}`, 400);
@@ -540,16 +558,7 @@ export class LabelStore {
     const kinds = new Map(this.pools().map((p) => [p.name, p.kind]));
     return this.answers(pool)
       .filter((r) => kinds.get(r.pool) === 'pair')
-      .map((r) => ({
-        a: r.a,
-        b: r.b!,
-        label: r.skipped || r.verdict ? null : (r.label as 1 | 0 | 0.5),
-        ...(r.verdict ? { answer: r.verdict } : {}),
-        ...(r.confidence ? { confidence: r.confidence } : {}),
-        teacher: r.teacher,
-        time: r.time,
-        ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
-      }));
+      .map((r) => answerToPreference(r, r.a, r.b!));
   }
 
   /** Active rating answers as core RatingLabels; skipped ratings are left out (RatingLabel has no skip). */

@@ -7,11 +7,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { PreferenceLabel, Segment } from '../core/types.js';
 import type { SceneGeometry } from '../envs/geometry.js';
-import { LabelStore } from './label-store.js';
+import { answerToPreference, LabelStore } from './label-store.js';
 import { MemorySegmentSource } from './run-data.js';
 import { buildServer, isLoopback, listen } from './server.js';
 import { randomBytes } from 'node:crypto';
-import type { HumanPreferenceLabel, LabelSource } from '../reward/label-source.js';
+import type { LabelSource } from '../reward/label-source.js';
 import { effectiveLabel, type HumanAnswerPolicy } from '../reward/preference-dataset.js';
 
 export interface LabelServerOptions {
@@ -186,17 +186,7 @@ export async function startLabelServer(opts: LabelServerOptions): Promise<LabelS
       if (mine.length > 0) {
         out.push(
           mine.map((r) => {
-            const l: HumanPreferenceLabel = {
-              a: p.a.id,
-              b: p.b.id,
-              label: r.skipped || r.verdict ? null : (r.label as 1 | 0 | 0.5),
-              // "both bad" / "can't tell" and confidence ride along (reward/label-source HumanPreferenceLabel).
-              ...(r.verdict ? { answer: r.verdict } : {}),
-              ...(r.confidence ? { confidence: r.confidence } : {}),
-              teacher: r.teacher,
-              time: r.time,
-              ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
-            };
+            const l = answerToPreference(r, p.a.id, p.b.id);
             if (!ro.answers) return l;
             const { answer: _answer, ...rest } = l;
             return { ...rest, label: effectiveLabel(l, ro.answers) };
