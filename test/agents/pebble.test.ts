@@ -15,11 +15,49 @@ import { makeEnv } from '../../envs/registry.js';
 import { Rng } from '../../core/rng.js';
 import { RunDir } from '../../experiments/run-files.js';
 import { setupPebble } from '../../experiments/pebble-setup.js';
-import { parseTrainConfig } from '../../experiments/train-config.js';
+import { parseTrainConfig, type TrainConfig } from '../../experiments/train-config.js';
+import type { ReplayBuffer } from '../../agents/replay-buffer.js';
 
 beforeAll(async () => {
   await initBackend();
 });
+
+/** The runner's options for a parsed training config (tests keep a 10k-transition buffer, no progress bar). */
+function runOptions(cfg: TrainConfig) {
+  return {
+    task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
+    batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
+  };
+}
+
+/**
+ * Runs PEBBLE and watches the end of pre-training: the largest first-layer critic weight change made
+ * by the first feedback step's hook, that hook's metrics, and the buffer at the end.
+ */
+async function runWatchingPretrainingEnd(cfg: TrainConfig, tmpPrefix: string) {
+  const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+  const setup = await setupPebble(cfg, agent);
+  const { hooks, pebble } = setup;
+  let criticChange = 0;
+  let firstRound: Record<string, number> | void = undefined;
+  let buffer: ReplayBuffer | null = null;
+  const run = new RunDir(mkdtempSync(join(tmpdir(), tmpPrefix)));
+  await runOnline(agent, runOptions(cfg), run, false, {
+    ...hooks,
+    afterStep: async (ctx) => {
+      buffer = ctx.buffer;
+      const before = ctx.step === pebble.firstFeedbackStep ? agent.critic.getWeights()[0] : null;
+      const m = await hooks.afterStep!(ctx);
+      if (before) {
+        firstRound = m;
+        const after = agent.critic.getWeights()[0];
+        criticChange = Math.max(...after.map((v, i) => Math.abs(v - before[i])));
+      }
+      return m;
+    },
+  });
+  return { agent, setup, pebble, run, criticChange, firstRound, buffer: buffer! as ReplayBuffer };
+}
 
 describe('PEBBLE schedule', () => {
   it('pre-trains on state entropy, then learns the reward from labels and relabels the buffer', async () => {
@@ -75,10 +113,7 @@ describe('PEBBLE schedule', () => {
       },
     };
     const run = new RunDir(mkdtempSync(join(tmpdir(), 'pebble-')));
-    await runOnline(agent, {
-      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
-      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
-    }, run, false, wrapped);
+    await runOnline(agent, runOptions(cfg), run, false, wrapped);
 
     expect(seen.intrinsicBatches).toBe(pebble.firstFeedbackStep - cfg.seedSteps);
     expect(seen.envRewardBatches).toBe(cfg.steps - pebble.firstFeedbackStep);
@@ -113,31 +148,10 @@ describe('PEBBLE end of pre-training (B-Pref: unconditional)', () => {
         pebble: { unsupSteps: 100, numInteract: 100, resetUpdates: 2 },
         reward: { model: { hiddenDims: [16] }, feedback: { segmentLength: 25, queriesPerRound: 20, epochs: 2, ...feedback } },
       });
-      const agent = new SAC(39, 4, cfg.sac, cfg.seed);
-      const setup = await setupPebble(cfg, agent);
-      const { hooks, pebble } = setup;
-      let criticChange = 0;
-      let bufferRef: import('../../agents/replay-buffer.js').ReplayBuffer | null = null;
-      const run = new RunDir(mkdtempSync(join(tmpdir(), 'pebble-reset-')));
-      await runOnline(agent, {
-        task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
-        batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
-      }, run, false, {
-        ...hooks,
-        afterStep: async (ctx) => {
-          bufferRef = ctx.buffer;
-          const before = ctx.step === pebble.firstFeedbackStep ? agent.critic.getWeights()[0] : null;
-          const m = await hooks.afterStep!(ctx);
-          if (before) {
-            const after = agent.critic.getWeights()[0];
-            criticChange = Math.max(...after.map((v, i) => Math.abs(v - before[i])));
-          }
-          return m;
-        },
-      });
+      const { agent, setup, run, criticChange, buffer } = await runWatchingPretrainingEnd(cfg, 'pebble-reset-');
       // A fresh orthogonal init moves first-layer weights by O(0.1); 2 Adam steps at 3e-4 move them by < 1e-3.
       expect(criticChange).toBeGreaterThan(0.05);
-      const v = bufferRef!.view();
+      const v = buffer.view();
       const expected = setup.model.predictReward(v.obs, v.actions, v.size);
       for (let i = 0; i < v.size; i += 13) expect(v.rewards[i]).toBeCloseTo(expected[i], 4);
       // Transitions after pre-training carry r_hat, never the true reward.
@@ -158,35 +172,12 @@ describe('PEBBLE with the true reward (diagnostic: the loop without reward learn
       pebble: { unsupSteps: 100, numInteract: 100, resetUpdates: 2, rewardSource: 'true' },
       reward: { model: { hiddenDims: [16] }, feedback: { segmentLength: 25, queriesPerRound: 20, maxFeedback: 100, epochs: 2 } },
     });
-    const agent = new SAC(39, 4, cfg.sac, cfg.seed);
-    const setup = await setupPebble(cfg, agent);
-    const { hooks, pebble } = setup;
-    let criticChange = 0;
-    let coverage: Record<string, number> | void = undefined;
-    let bufferRef: import('../../agents/replay-buffer.js').ReplayBuffer | null = null;
-    const run = new RunDir(mkdtempSync(join(tmpdir(), 'pebble-true-')));
-    await runOnline(agent, {
-      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
-      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
-    }, run, false, {
-      ...hooks,
-      afterStep: async (ctx) => {
-        bufferRef = ctx.buffer;
-        const before = ctx.step === pebble.firstFeedbackStep ? agent.critic.getWeights()[0] : null;
-        const m = await hooks.afterStep!(ctx);
-        if (before) {
-          coverage = m;
-          const after = agent.critic.getWeights()[0];
-          criticChange = Math.max(...after.map((v, i) => Math.abs(v - before[i])));
-        }
-        return m;
-      },
-    });
+    const { agent, setup, pebble, run, criticChange, firstRound: coverage, buffer } = await runWatchingPretrainingEnd(cfg, 'pebble-true-');
     expect(criticChange).toBeGreaterThan(0.05);
     // Coverage of the random warm-up and of the end of pre-training, over equal windows.
     expect(coverage).toMatchObject({ pretrain_window: 100 });
     expect((coverage as unknown as Record<string, number>).pretrain_hand_voxels_random).toBeGreaterThan(1);
-    const v = bufferRef!.view();
+    const v = buffer.view();
     for (let i = 0; i < v.size; i++) expect(v.rewards[i]).toBe(v.trueRewards[i]);
     expect(run.readMetrics().some((r) => 'feedback_round' in r)).toBe(false);
     expect(pebble.learner.budgetLeft).toBe(100);
@@ -196,7 +187,7 @@ describe('PEBBLE with the true reward (diagnostic: the loop without reward learn
 });
 
 describe('PEBBLE learning', () => {
-  it('learns reach from 800 oracle preference labels (small config), clearly beating a random policy', async () => {
+  it('learns reach from 900 oracle preference labels (small config), clearly beating a random policy', async () => {
     const cfg = parseTrainConfig({
       // reach's random goal is invisible when hidden: this learning check shows it.
       algo: 'pebble', task: 'reach', steps: 5000, seed: 0, seedSteps: 500, batchSize: 128, maxPathLength: 100, goalObservable: true,
@@ -210,11 +201,7 @@ describe('PEBBLE learning', () => {
     });
     const agent = new SAC(39, 4, cfg.sac, cfg.seed);
     const setup = await setupPebble(cfg, agent);
-    const result = await runOnline(agent, {
-      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
-      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
-      goalObservable: cfg.goalObservable,
-    }, new RunDir(mkdtempSync(join(tmpdir(), 'pebble-learn-'))), false, setup.hooks);
+    const result = await runOnline(agent, { ...runOptions(cfg), goalObservable: cfg.goalObservable }, new RunDir(mkdtempSync(join(tmpdir(), 'pebble-learn-'))), false, setup.hooks);
     agent.dispose();
     await setup.dispose();
     // The random policy on the same evaluation episodes.
@@ -227,11 +214,13 @@ describe('PEBBLE learning', () => {
     }
     randomReturn /= cfg.evalEpisodes;
     env.close();
-    console.log(`PEBBLE learning (reach, 5k steps, 800 labels): success ${result!.successRate}, return ${result!.meanReturn.toFixed(1)}; random return ${randomReturn.toFixed(1)}`);
-    // Threshold: 1.5x the random policy's true return (164 on these 10 episodes). Measured with this
-    // config on seeds 0/1/2: 334/429/549 (success 0.1/0.3/0.4, where SAC on the true reward reaches 0.5/1.0/0.6 at 5k
-    // steps): success is too noisy at this budget to assert. The agent never sees the true reward; only
-    // 800 oracle labels over 8 rounds (1000 budget, rounds every 500 steps from step 1000).
+    console.log(`PEBBLE learning (reach, 5k steps, 900 labels): success ${result!.successRate}, return ${result!.meanReturn.toFixed(1)}; random return ${randomReturn.toFixed(1)}`);
+    // Threshold: 1.5x the random policy's true return (164 on these 10 episodes). This config across
+    // seeds is the suite pebble-small; with the fused kernels its PEBBLE cells return 298/184/369 on
+    // seeds 0/1/2 with success 0/0/0, where SAC on the true reward reaches 0.6/0.8/0.8 at 5k steps. So
+    // only return is asserted, on seed 0 (seed 1 would not pass 1.5x): a success assertion is open work
+    // (the PEBBLE fidelity issue). The agent never sees the true reward; only 900 oracle labels over 9
+    // rounds (1000 budget, rounds every 500 steps from step 1000 to 5000).
     expect(result!.meanReturn).toBeGreaterThan(1.5 * randomReturn);
   }, 600_000);
 });
@@ -254,10 +243,7 @@ describe('PEBBLE with people in the loop', () => {
     const setup = await setupPebble(cfg, agent, { runDir: dir, geometry });
     expect(setup.hooks.recordPoses).toBe(true);
     const run = new RunDir(dir);
-    await runOnline(agent, {
-      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
-      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
-    }, run, false, setup.hooks);
+    await runOnline(agent, runOptions(cfg), run, false, setup.hooks);
     await setup.dispose();
     agent.dispose();
     // Nobody answered: every query was labelled by the oracle fallback, none skipped.
@@ -307,10 +293,7 @@ describe('PEBBLE with people: answers beyond left/right', () => {
       }
     })();
     const run = new RunDir(dir);
-    await runOnline(agent, {
-      task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
-      batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
-    }, run, false, setup.hooks);
+    await runOnline(agent, runOptions(cfg), run, false, setup.hooks);
     stop = true;
     await labeller;
     await setup.dispose();
@@ -337,10 +320,7 @@ describe('PEBBLE resume', () => {
       const cfg = parseTrainConfig({ ...base, steps });
       const agent = new SAC(39, 4, cfg.sac, cfg.seed);
       const setup = await setupPebble(cfg, agent);
-      await runOnline(agent, {
-        task: cfg.task, steps: cfg.steps, seed: cfg.seed, evalEvery: cfg.evalEvery, evalEpisodes: cfg.evalEpisodes, seedSteps: cfg.seedSteps,
-        batchSize: cfg.batchSize, bufferCapacity: 10_000, checkpointEvery: cfg.checkpointEvery, maxPathLength: cfg.maxPathLength, progress: false,
-      }, dir, resume, setup.hooks);
+      await runOnline(agent, runOptions(cfg), dir, resume, setup.hooks);
       const w = { actor: agent.actor.getWeights(), reward: setup.model.net.getWeights() };
       agent.dispose();
       await setup.dispose();
