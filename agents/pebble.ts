@@ -192,13 +192,11 @@ export class Pebble {
         const first = !this.rewardReady;
         if (this.trueReward) {
           if (!first) return;
-          // The loop alone: the buffer gets the env's reward back (pre-training wrote nothing into it
-          // but the env reward, so this only makes the intent explicit), then the critic reset.
-          const v = buffer.view();
-          v.rewards.set(v.trueRewards);
+          // The loop alone: the buffer already holds the env's reward (trainingReward stores it, and the
+          // intrinsic reward only ever replaces batch rewards), so only the critic reset remains.
           this.rewardReady = true;
           this.resetAfterPretraining(buffer);
-          return pretrainCoverage(v.obs, this.obsDim, this.seedSteps, this.firstFeedbackStep);
+          return pretrainCoverage(buffer.view().obs, this.obsDim, this.seedSteps, this.firstFeedbackStep);
         }
         // After pre-training, rounds stop once the budget is spent; its end always happens (B-Pref).
         if (!first && this.learner.budgetLeft === 0) return;
