@@ -94,6 +94,30 @@ const pebbleBprefSmall: SuiteSpec = {
 };
 
 /**
+ * `pebble-bpref-scaled`: pebble-bpref-small with two more of B-Pref's proportions kept when the run is
+ * scaled down, which pebble-bpref-small did not keep:
+ * - the label budget spans the whole run. B-Pref's button-press/sweep-into scripts ask 100 queries every
+ *   5000 steps up to 20000, i.e. 200 rounds ending at step 1M; pebble-bpref-small spent its 2000 by 22k of
+ *   30k steps and froze r_hat for the last quarter, when on-policy rank correlation had fallen to 0.31-0.37.
+ *   Here 75 queries every 1000 steps from step 3000: 27 rounds, 2000 labels by the last round.
+ * - the query pool is the same share of the run: B-Pref samples segments from its last 100 episodes of 500
+ *   steps (50k of 1M steps, 5%); 100 episodes of 200 steps here would be 20k of 30k (67%), mostly data the
+ *   policy has left. 10 episodes (2000 steps, 6.7%).
+ * SAC's cells are the same config as pebble-bpref-small's (same cell ids).
+ */
+const pebbleBprefScaled: SuiteSpec = {
+  ...pebbleBprefSmall,
+  name: 'pebble-bpref-scaled',
+  description:
+    "pebble-bpref-small with B-Pref's proportions kept: 75 queries every 1000 steps so the 2000-label budget lasts the run, and a query pool of the last 10 episodes (B-Pref: 100 of 500 steps, 5% of the run); seeds 0-2.",
+  axes: { ...pebbleBprefSmall.axes, feedback: [{ maxFeedback: 2000, queriesPerRound: 75 }] },
+  algoConfig: {
+    ...pebbleBprefSmall.algoConfig,
+    pebble: { ...pebbleBprefSmall.algoConfig!.pebble, pebble: { unsupSteps: 2000, numInteract: 1000, recentEpisodes: 10 } },
+  },
+};
+
+/**
  * `pebble-loop`: pebble-bpref-small's PEBBLE schedule on button-press with the env's reward in place of
  * r_hat (pebble.rewardSource 'true': pre-training, relabel, critic reset, no queries). If this keeps
  * up with SAC while PEBBLE does not, the loop is sound and the gap is the learned reward.
@@ -137,5 +161,5 @@ const pebbleBprefTeachers: SuiteSpec = {
 };
 
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
 };
