@@ -67,6 +67,11 @@ export interface HumanPreferenceLabel extends PreferenceLabel {
 /** A rating with the name of its level (e.g. "good") as the labeller saw it, and their confidence. */
 export interface HumanRatingLabel extends RatingLabel {
   level?: string;
+  /**
+   * The level number the labelling page showed (1..classes, worst to best): always rating + 1. Written by
+   * the label store's exports so a file states its own numbering; `rating` stays 0-based as trainers read it.
+   */
+  shownLevel?: number;
   confidence?: LabelConfidence;
 }
 
@@ -94,10 +99,14 @@ export const ratingLabelSchema = z
     rating: z.number().int().nonnegative(),
     classes: z.number().int().min(2),
     level: z.string().min(1).optional(),
+    shownLevel: z.number().int().min(1).optional(),
     ...common,
   })
   .strict()
-  .refine((r) => r.rating < r.classes, { message: 'rating must be < classes' });
+  .refine((r) => r.rating < r.classes, { message: 'rating must be < classes' })
+  .refine((r) => r.shownLevel === undefined || r.shownLevel === r.rating + 1, {
+    message: 'shownLevel is the 1-based level the page showed and must equal rating + 1 (rating is 0-based)',
+  });
 
 export type StoredLabel = HumanPreferenceLabel | HumanRatingLabel;
 

@@ -569,6 +569,8 @@ export class LabelStore {
       .map((r) => ({
         segment: r.a,
         rating: r.rating!,
+        // The page numbers levels 1..k; the export says so on every line rather than only in the docs.
+        shownLevel: r.rating! + 1,
         classes: pools.get(r.pool)!.classes!,
         ...(pools.get(r.pool)!.levelNames ? { level: pools.get(r.pool)!.levelNames![r.rating!] } : {}),
         ...(r.confidence ? { confidence: r.confidence } : {}),

@@ -40,6 +40,11 @@ describe('label files', () => {
     expect(() => readLabelFile(path)).toThrow(/bad.jsonl:2: not valid JSON/);
     writeFileSync(path, '{"segment":"s","rating":3,"classes":3,"teacher":"t"}\n');
     expect(() => readLabelFile(path)).toThrow(/bad.jsonl:1: not a valid rating label.*rating must be < classes/);
+    // shownLevel is the page's 1-based number for the same answer: a file where it disagrees is refused.
+    writeFileSync(path, '{"segment":"s","rating":1,"shownLevel":1,"classes":3,"teacher":"t"}\n');
+    expect(() => readLabelFile(path)).toThrow(/bad.jsonl:1: not a valid rating label.*shownLevel .* must equal rating \+ 1/);
+    writeFileSync(path, '{"segment":"s","rating":1,"shownLevel":2,"classes":3,"teacher":"t"}\n');
+    expect(readLabelFile(path).ratings).toEqual([{ segment: 's', rating: 1, shownLevel: 2, classes: 3, teacher: 't' }]);
     writeFileSync(path, '{"a":"x","b":"y","label":1,"teacher":"t","extra":1}\n');
     expect(() => readLabelFile(path)).toThrow(/bad.jsonl:1:.*extra/);
   });

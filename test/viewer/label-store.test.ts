@@ -81,7 +81,7 @@ describe('LabelStore', () => {
     expect(() => store.answer({ query: q.id, teacher: 't', answer: { kind: 'pair', choice: 'a' } })).toThrow(/rating query/);
     expect(() => store.answer({ query: q.id, teacher: 't', answer: { kind: 'rating', rating: 4 } })).toThrow(/\[0, 3\]/);
     store.answer({ query: q.id, teacher: 't', answer: { kind: 'rating', rating: 3 }, durationMs: 10 });
-    expect(store.ratings()).toEqual([expect.objectContaining({ segment: 'x', rating: 3, classes: 4, teacher: 't', durationMs: 10 })]);
+    expect(store.ratings()).toEqual([expect.objectContaining({ segment: 'x', rating: 3, shownLevel: 4, classes: 4, teacher: 't', durationMs: 10 })]);
   });
 
   it('loses no acknowledged answer when the writing process is SIGKILLed', async () => {

@@ -146,7 +146,7 @@ describe('label routes', () => {
       expect(Object.keys(p).sort()).toEqual(['a', 'b', 'durationMs', 'label', 'teacher', 'time']);
       expect([1, 0, 0.5, null]).toContain(p.label);
     }
-    expect(lines.find((l) => 'segment' in l)).toMatchObject({ rating: 0, classes: 3, teacher: 'bob' });
+    expect(lines.find((l) => 'segment' in l)).toMatchObject({ rating: 0, shownLevel: 1, classes: 3, teacher: 'bob' });
     expect((await get('/api/label/export?pool=nope')).statusCode).toBe(404);
   });
 });
