@@ -78,6 +78,9 @@ function reducedConfig(algo: OfflineAlgo, hidden: number[], steps: number, lr: n
       return { agent: { hiddenDims: hidden, rewardHiddenDims: hidden, lr: valueLr, rewardSteps: Math.floor(steps / 10), actorCosineSteps: steps }, batchPairs: 8 };
     case 'ipl':
       return { agent: { hiddenDims: hidden, lr: valueLr }, batchPairs: 8 };
+    case 'dppo':
+      // Predictor on the first fifth (the agent's default fraction), then the policy; batch as CPL's.
+      return { agent: { hiddenDims: hidden, predictorHiddenDims: hidden, lr: valueLr, predictorLr: valueLr, predictorSteps: Math.floor(steps / 5) }, batchPairs: 32 };
   }
 }
 

@@ -6,12 +6,13 @@
 import type { Agent } from '../agent.js';
 import { BC, BcConfigSchema } from './bc.js';
 import { CPL, CplConfigSchema, phaseSteps } from './cpl.js';
+import { DPPO, DppoConfigSchema } from './dppo.js';
 import { PercentBC, PercentBcConfigSchema, SFT, SftConfigSchema } from './filtered-bc.js';
 import { IPL, IplConfigSchema } from './ipl.js';
 import { IQL, IqlConfigSchema } from './iql.js';
 
 /** `pbc` is a deprecated alias of `sft` (see filtered-bc.ts). */
-export const OFFLINE_ALGOS = ['bc', 'sft', 'percent-bc', 'pbc', 'iql', 'cpl', 'ipl'] as const;
+export const OFFLINE_ALGOS = ['bc', 'sft', 'percent-bc', 'pbc', 'iql', 'cpl', 'ipl', 'dppo'] as const;
 export type OfflineAlgo = (typeof OFFLINE_ALGOS)[number];
 
 export function isOfflineAlgoName(name: unknown): name is OfflineAlgo {
@@ -36,6 +37,8 @@ export const OFFLINE_REGISTRY: Readonly<Record<OfflineAlgo, OfflineEntry>> = {
   iql: { description: 'P-IQL: Bradley-Terry reward model, then IQL on its rewards', defaultBatchPairs: 96, schema: IqlConfigSchema, create: (o, a, c, s) => new IQL(o, a, c, s) },
   cpl: { description: 'CPL: contrastive preference loss on the policy, no reward, no RL', defaultBatchPairs: 96, schema: CplConfigSchema, create: (o, a, c, s) => new CPL(o, a, c, s) },
   ipl: { description: 'IPL: Q-function fitted to preferences via its implicit reward', defaultBatchPairs: 16, schema: IplConfigSchema, create: (o, a, c, s) => new IPL(o, a, c, s) },
+  // 128 pairs = 256 segments: the reference's policy batch of 256 segments (its predictor takes 256 pairs).
+  dppo: { description: 'DPPO: preference predictor, then a contrastive policy-segment distance loss, no reward, no RL', defaultBatchPairs: 128, schema: DppoConfigSchema, create: (o, a, c, s) => new DPPO(o, a, c, s) },
 };
 
 /**
@@ -46,6 +49,10 @@ export function resolveOfflineAgentConfig(algo: OfflineAlgo, config: Record<stri
   if (algo === 'cpl') {
     const c = config as { bcSteps?: number; bcFraction: number };
     return { ...config, bcSteps: phaseSteps(c.bcSteps, c.bcFraction, totalSteps) };
+  }
+  if (algo === 'dppo') {
+    const c = config as { predictorSteps?: number; predictorFraction: number };
+    return { ...config, predictorSteps: phaseSteps(c.predictorSteps, c.predictorFraction, totalSteps) };
   }
   if (algo === 'sft' || algo === 'pbc') {
     const c = config as { allSteps?: number; allFraction: number };
@@ -74,6 +81,6 @@ export function warnPbc(): void {
   console.warn('offline algo "pbc" is deprecated: it now runs "sft" (the reference SFT: BC on all segments, then on the preferred ones, ties at full weight); use --algo sft, or percent-bc for %BC');
 }
 
-export { BC, SFT, PercentBC, CPL, IQL, IPL };
+export { BC, SFT, PercentBC, CPL, IQL, IPL, DPPO };
 export * from './data.js';
 export * from './common.js';
