@@ -5,7 +5,7 @@
  * checkpoint, and resume exactly: the checkpoint holds the agent (weights, optimizer moments, RNG)
  * and the pair-sampling RNG, so a resumed run replays the numbers of an uninterrupted one.
  *
- * Also the `pbrl train --algo bc|sft|percent-bc|iql|cpl|ipl --dataset file` entry point (runOfflineTraining).
+ * Also the `pbrl train --algo bc|sft|percent-bc|iql|cpl|ipl|dppo --dataset file` entry point (runOfflineTraining).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,10 +92,11 @@ function checkPhases(algo: string, agent: Record<string, unknown>, steps: number
   }
 }
 
-/** Algorithms that start with a BC-on-all-data phase: its step and fraction fields, and what follows it. */
+/** Algorithms that start with a pre-training phase (BC on all data; DPPO: the predictor): its step and fraction fields, and what follows it. */
 const PRE_PHASES: Record<string, { steps: string; fraction: string; name: string }> = {
   cpl: { steps: 'bcSteps', fraction: 'bcFraction', name: "CPL's contrastive phase" },
   sft: { steps: 'allSteps', fraction: 'allFraction', name: "SFT's preferred-segment phase" },
+  dppo: { steps: 'predictorSteps', fraction: 'predictorFraction', name: "DPPO's policy phase" },
 };
 
 export interface OfflineRunConfig {

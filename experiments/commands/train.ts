@@ -13,7 +13,7 @@ import { setupPebble } from '../pebble-setup.js';
 import { isZooAlgo, setupZoo } from '../zoo-setup.js';
 import { RunDir } from '../run-files.js';
 import { parseSavedTrainConfig, parseTrainConfig, TrainConfig } from '../train-config.js';
-// Offline algorithms (bc, sft, percent-bc, iql, cpl, ipl) have their own runner and config: experiments/offline-runner.ts.
+// Offline algorithms (bc, sft, percent-bc, iql, cpl, ipl, dppo) have their own runner and config: experiments/offline-runner.ts.
 import { isOfflineAlgo, runOfflineTraining, type OfflineCliOpts } from '../offline-runner.js';
 import { num } from '../cli-number.js';
 
@@ -86,7 +86,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train an agent on a task: SAC (true reward), PEBBLE / SURF (reward learned from preferences), or offline algorithms on a dataset; writes metrics, config and checkpoints')
-    .option('--algo <name>', 'sac | pebble | surf | qpa | rbrl | heron (online); bc | sft | percent-bc | iql | cpl | ipl (offline, with --dataset; pbc: deprecated alias of sft)', 'sac')
+    .option('--algo <name>', 'sac | pebble | surf | qpa | rbrl | heron (online); bc | sft | percent-bc | iql | cpl | ipl | dppo (offline, with --dataset; pbc: deprecated alias of sft)', 'sac')
     .option('--task <name>', 'task name (see `pbrl envs`)')
     .option('--steps <n>', 'environment steps (default 100000)')
     .option('--seed <n>', 'random seed (default 0)')
@@ -118,7 +118,7 @@ export function register(program: Command): void {
     .option('--num-interact <n>', 'env steps between feedback rounds (default 5000)')
     .option('--workers <n>', 'rollout worker processes: N envs stepped in N processes while this one learns (default 0: in-process)')
     .option('--no-progress', 'no progress output')
-    .option('--dataset <file>', 'offline preference dataset (pbrl dataset make) for --algo bc|sft|percent-bc|iql|cpl|ipl')
+    .option('--dataset <file>', 'offline preference dataset (pbrl dataset make) for --algo bc|sft|percent-bc|iql|cpl|ipl|dppo')
     .option('--bc-fraction <x>', 'offline cpl: share of the steps spent on BC before the contrastive loss (default 0.4, the reference 200k of 500k)')
     .option('--bc-steps <n>', 'offline cpl: BC steps before the contrastive loss (instead of --bc-fraction)')
     .addHelpText('after', [
