@@ -66,6 +66,35 @@ const heronSmall = small(
   {},
 );
 
+/**
+ * `dppo-small`: DPPO (agents/offline/dppo.ts) vs P-IQL and CPL on the same offline datasets, at
+ * `offline-cpl-reduced`'s scale cut to one task: button-press (goal hidden), dense regret-labelled
+ * datasets of 60 rollouts x 200 steps, 300 segments of 64 steps x 16 partners (4800 pairs), 3000
+ * gradient steps, 64 x 64 nets, 32 pairs per batch, 10 evaluation episodes every 500 steps, seeds 0-2:
+ * 9 cells on one dataset. The P-IQL and CPL cells are offline-cpl-reduced's (same resolved configs, same cell ids). DPPO: its
+ * predictor (64 x 64) the first fifth of the run (600 steps, predictorFraction 0.2), then the policy;
+ * Adam 3e-4 for both, lambda 0.5, temperature 0.1, nu 1, M 20 (the agent's defaults). Measured on two
+ * shared cores: DPPO_CELL_TIME.
+ */
+const DPPO_STEPS = 3000;
+const DPPO_PAIRS = 32;
+const dppoSmall: SuiteSpec = {
+  name: 'dppo-small',
+  description: 'DPPO vs P-IQL and CPL on offline-cpl-reduced datasets (button-press, dense regret labels, 60 x 200-step rollouts, 300 x 16 pairs), 3000 gradient steps, 64x64 nets, 32 pairs per batch, 3 seeds.',
+  smokeScale: true,
+  axes: { algo: ['dppo', 'iql', 'cpl'], task: ['button-press'], seed: [0, 1, 2], data: ['dense'], teacher: ['regret'] },
+  steps: DPPO_STEPS,
+  evalEvery: 500,
+  evalEpisodes: 10,
+  config: { maxPathLength: 200, agent: { hiddenDims: [64, 64] } },
+  algoConfig: {
+    dppo: { batchPairs: DPPO_PAIRS, agent: { predictorHiddenDims: [64, 64] } },
+    cpl: { batchPairs: DPPO_PAIRS, agent: { lr: 1e-4, warmupSteps: DPPO_STEPS / 50 } },
+    iql: { batchPairs: DPPO_PAIRS, agent: { lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: DPPO_STEPS / 10, actorCosineSteps: DPPO_STEPS } },
+  },
+  datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64, goalObservable: false }, dense: { segments: 300, pairsPerSegment: 16 } },
+};
+
 export const ZOO_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'qpa-small': qpaSmall, 'rbrl-small': rbrlSmall, 'heron-small': heronSmall,
+  'qpa-small': qpaSmall, 'rbrl-small': rbrlSmall, 'heron-small': heronSmall, 'dppo-small': dppoSmall,
 };
