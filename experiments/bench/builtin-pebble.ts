@@ -94,8 +94,8 @@ const pebbleBprefSmall: SuiteSpec = {
 };
 
 /**
- * `pebble-bpref-scaled`: pebble-bpref-small with two more of B-Pref's proportions kept when the run is
- * scaled down, which pebble-bpref-small did not keep:
+ * `pebble-bpref-scaled-slow-alpha`: pebble-bpref-small with two more of B-Pref's proportions kept when the
+ * run is scaled down, which pebble-bpref-small did not keep:
  * - the label budget spans the whole run. B-Pref's button-press/sweep-into scripts ask 100 queries every
  *   5000 steps up to 20000, i.e. 200 rounds ending at step 1M; pebble-bpref-small spent its 2000 by 22k of
  *   30k steps and froze r_hat for the last quarter, when on-policy rank correlation had fallen to 0.31-0.37.
@@ -103,18 +103,38 @@ const pebbleBprefSmall: SuiteSpec = {
  * - the query pool is the same share of the run: B-Pref samples segments from its last 100 episodes of 500
  *   steps (50k of 1M steps, 5%); 100 episodes of 200 steps here would be 20k of 30k (67%), mostly data the
  *   policy has left. 10 episodes (2000 steps, 6.7%).
- * SAC's cells are the same config as pebble-bpref-small's (same cell ids).
+ * SAC's cells are the same config as pebble-bpref-small's (same cell ids). The temperature still learns at
+ * B-Pref's rate (alphaLr 1e-4): see pebble-bpref-scaled for why that is a third proportion to keep.
  */
-const pebbleBprefScaled: SuiteSpec = {
+const pebbleBprefScaledSlowAlpha: SuiteSpec = {
   ...pebbleBprefSmall,
-  name: 'pebble-bpref-scaled',
+  name: 'pebble-bpref-scaled-slow-alpha',
   description:
-    "pebble-bpref-small with B-Pref's proportions kept: 75 queries every 1000 steps so the 2000-label budget lasts the run, and a query pool of the last 10 episodes (B-Pref: 100 of 500 steps, 5% of the run); seeds 0-2.",
+    "pebble-bpref-small with B-Pref's proportions kept for labels and queries: 75 queries every 1000 steps so the 2000-label budget lasts the run, and a query pool of the last 10 episodes (B-Pref: 100 of 500 steps, 5% of the run); temperature lr 1e-4 as B-Pref's 1M-step runs; seeds 0-2.",
   axes: { ...pebbleBprefSmall.axes, feedback: [{ maxFeedback: 2000, queriesPerRound: 75 }] },
   algoConfig: {
     ...pebbleBprefSmall.algoConfig,
     pebble: { ...pebbleBprefSmall.algoConfig!.pebble, pebble: { unsupSteps: 2000, numInteract: 1000, recentEpisodes: 10 } },
   },
+};
+
+/**
+ * `pebble-bpref-scaled`: pebble-bpref-scaled-slow-alpha with the entropy temperature's learning rate scaled
+ * as the run is (alphaLr 1e-3 for SAC and PEBBLE alike, B-Pref's 1e-4 x 10). Adam moves log(alpha) by about
+ * alphaLr per update whatever the gradient's size, so in 30k steps alpha can fall by at most e^3 at 1e-4,
+ * where B-Pref's 1M steps allow any value. That cap binds for PEBBLE, not for SAC: r_hat lies in (-1, 1)
+ * (tanh) where Meta-World's reward spans 0-10, so at the same alpha PEBBLE's policy is ~10x hotter
+ * relative to its reward. Measured on button-press (slow-alpha suite, seeds 0-1): SAC's policy entropy
+ * reached the target (-4) by 10k steps and its alpha turned back up; PEBBLE's alpha fell at the cap the
+ * whole run (0.083 -> 0.011) and its entropy reached the target only at ~30k, while its stochastic training
+ * episodes went from 0.1 to 1.0 success only over 15-25k.
+ */
+const pebbleBprefScaled: SuiteSpec = {
+  ...pebbleBprefScaledSlowAlpha,
+  name: 'pebble-bpref-scaled',
+  description:
+    "pebble-bpref-scaled-slow-alpha with the temperature's learning rate scaled with the run (alphaLr 1e-3 for SAC and PEBBLE; B-Pref 1e-4 over 1M steps); SAC re-run in the same config; seeds 0-2.",
+  config: { ...pebbleBprefSmall.config, sac: { hiddenDims: [128, 128], alphaLr: 1e-3 } },
 };
 
 /**
@@ -161,5 +181,5 @@ const pebbleBprefTeachers: SuiteSpec = {
 };
 
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
 };
