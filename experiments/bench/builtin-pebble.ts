@@ -180,6 +180,18 @@ const pebbleBprefTeachers: SuiteSpec = {
   algoConfig: { pebble: pebbleBprefSmall.algoConfig!.pebble },
 };
 
+/**
+ * `pebble-bpref-scaled-teachers`: pebble-bpref-scaled's PEBBLE on button-press with B-Pref's noisy teachers
+ * beside the oracle (the oracle cells are pebble-bpref-scaled's: same config, same cell ids).
+ */
+const pebbleBprefScaledTeachers: SuiteSpec = {
+  ...pebbleBprefScaled,
+  name: 'pebble-bpref-scaled-teachers',
+  description: "pebble-bpref-scaled's PEBBLE on button-press with the oracle, stoc (beta 1) and mistake (eps 0.1) teachers, seeds 0-2.",
+  axes: { ...pebbleBprefScaled.axes, algo: ['pebble'], task: ['button-press'], teacher: ['oracle', 'stoc', 'mistake'] },
+  algoConfig: { pebble: pebbleBprefScaled.algoConfig!.pebble },
+};
+
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
 };
