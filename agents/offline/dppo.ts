@@ -48,7 +48,7 @@
  * (returns 17 / 39 / 23; P-IQL 1.0 on the same cells, CPL 0), the policy's pair accuracy 0.70 and the
  * predictor's 0.77. The push-away term is what fails at this scale: the same runs with lambda 0.2 ended
  * at 0.9 / 0.9 / 1.0 and with lambda 0.01 at 1.0 / 1.0 / 1.0 (lambda 1: 0, temperature 1: 0, actor lr
- * 1e-3: 0, seed 0). With lambda 0.5 a segment ranked in the bottom third of a batch is pushed more
+ * 1e-3: 0, seed 0). With lambda 0.5 a segment ranked in about the bottom third of a batch is pushed more
  * than pulled, and pushing the policy's actions away from the noisy and random segments' actions
  * drives it off the data, as CPL's contrastive phase does on the same datasets (cpl.ts). The defaults
  * are left as stated, since the paper's per-task values were not at hand; the reference's 1M steps
