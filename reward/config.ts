@@ -9,6 +9,7 @@ import { Rng } from '../core/rng.js';
 import { QUERY_STRATEGIES } from './query/select.js';
 import { REWARD_INPUTS } from './reward-model.js';
 import { SURF_DEFAULTS } from './surf.js';
+import { PriorConfigSchema } from './prior.js';
 import { parseTeacher } from './teachers/parse.js';
 import { THRESHOLD_RULES } from './teachers/teacher.js';
 
@@ -71,6 +72,8 @@ export const feedbackSchema = z
       if (err) ctx.addIssue({ code: 'custom', message: err });
     }),
     surf: surfSchema.optional(),
+    /** Hindsight PRIOR's return-redistribution loss and world model (reward/prior.ts); unset: plain PEBBLE training. */
+    prior: PriorConfigSchema.optional(),
     /**
      * Relative skip/equal thresholds: 'bpref-code' reproduces B-Pref's code (frac x margin in the first
      * round, frac^2 x margin after), 'paper' the paper's frac x margin every round (reward/README.md).

@@ -16,6 +16,7 @@ import { resolveSurfConfig, trainSurf, type SurfConfig } from './surf.js';
 import { fracTwiceInRound, SimTeacher, THRESHOLD_RULES, type ThresholdRule } from './teachers/teacher.js';
 import { TeacherLabelSource } from './label-source.js';
 import { segmentFromJSON, segmentToJSON, type SegmentJSON } from './segment-io.js';
+import { PriorLearner, type PriorConfig, type PriorState } from './prior.js';
 
 export interface FeedbackConfig {
   /** H (default 50). */
@@ -33,6 +34,8 @@ export interface FeedbackConfig {
   datasetCapacity?: number;
   /** Turn on SURF with these settings (missing ones from SURF_DEFAULTS). */
   surf?: Partial<SurfConfig>;
+  /** Turn on Hindsight PRIOR's return-redistribution loss with these settings (reward/prior.ts). */
+  prior?: Partial<PriorConfig>;
   /** How relative skip/equal thresholds follow the rounds (default 'bpref-code'; see ThresholdRule). */
   thresholdRule?: ThresholdRule;
 }
@@ -68,6 +71,8 @@ export interface PreferenceLearnerState {
   unlabelled: [SegmentJSON, SegmentJSON][];
   model: Awaited<ReturnType<RewardModel['getTrainingState']>>;
   teacher: ReturnType<SimTeacher['getState']> | null;
+  /** PRIOR's world model (only when `prior` is set). */
+  prior?: PriorState;
 }
 
 export class PreferenceLearner {
@@ -78,6 +83,8 @@ export class PreferenceLearner {
   labelledFeedback = 0;
   round = 0;
   private readonly surf: SurfConfig | null;
+  /** Hindsight PRIOR's world model and loss (null without `prior`). */
+  readonly prior: PriorLearner | null;
   private readonly H: number;
 
   constructor(
@@ -91,6 +98,8 @@ export class PreferenceLearner {
     if (!Number.isInteger(maxFeedback) || maxFeedback < 0) throw new Error(`maxFeedback must be an integer >= 0, got ${maxFeedback}`);
     this.H = config.segmentLength ?? DEFAULT_SEGMENT_LENGTH;
     this.surf = config.surf ? resolveSurfConfig(config.surf) : null;
+    if (config.surf && config.prior) throw new Error('feedback: surf and prior cannot be combined (choose one reward-training loss)');
+    this.prior = config.prior ? new PriorLearner(model, config.prior, rng.split('prior-init')) : null;
     if (config.thresholdRule !== undefined && !THRESHOLD_RULES.includes(config.thresholdRule)) {
       throw new Error(`thresholdRule must be one of ${THRESHOLD_RULES.join(', ')}, got "${config.thresholdRule}"`);
     }
@@ -150,7 +159,9 @@ export class PreferenceLearner {
       const pairs: readonly LabelledPair[] = this.dataset.pairs;
       train = this.surf
         ? trainSurf(this.model, pairs, this.unlabelled, this.surf, rng.split('surf'))
-        : this.model.train(pairs, { epochs: this.config.epochs ?? 10, earlyStopAccuracy: this.config.earlyStopAccuracy ?? 0.97 });
+        : this.prior
+          ? this.prior.train(pairs, trajectories, rng.split('prior'), { epochs: this.config.epochs ?? 10, earlyStopAccuracy: this.config.earlyStopAccuracy ?? 0.97 })
+          : this.model.train(pairs, { epochs: this.config.epochs ?? 10, earlyStopAccuracy: this.config.earlyStopAccuracy ?? 0.97 });
     }
     this.round++;
     return {
@@ -180,6 +191,7 @@ export class PreferenceLearner {
       unlabelled: this.unlabelled.map(([a, b]) => [segmentToJSON(a), segmentToJSON(b)]),
       model: await this.model.getTrainingState(),
       teacher,
+      ...(this.prior ? { prior: this.prior.getState() } : {}),
     };
   }
 
@@ -191,6 +203,7 @@ export class PreferenceLearner {
     this.unlabelled.length = 0;
     s.unlabelled.forEach(([a, b], i) => this.unlabelled.push([segmentFromJSON(a, `unlabelled[${i}].a`), segmentFromJSON(b, `unlabelled[${i}].b`)]));
     await this.model.setTrainingState(s.model);
+    if (this.prior && s.prior) this.prior.setState(s.prior);
     if (s.teacher && this.source instanceof TeacherLabelSource && this.source.teacher instanceof SimTeacher) this.source.teacher.setState(s.teacher);
   }
 
