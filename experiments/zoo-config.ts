@@ -7,9 +7,13 @@ import { z } from 'zod';
 import { QpaConfigSchema } from '../agents/qpa.js';
 import { RbrlConfigSchema } from '../reward/rating-learner.js';
 import { HeronConfigSchema } from '../reward/teachers/heron.js';
+import { PriorConfigSchema } from '../reward/prior.js';
 
-/** qpa: PEBBLE + policy-aligned queries + hybrid replay; rbrl: ratings of single segments; heron: factor-hierarchy teacher. */
-export const ZOO_ALGOS = ['qpa', 'rbrl', 'heron'] as const;
+/**
+ * qpa: PEBBLE + policy-aligned queries + hybrid replay; rbrl: ratings of single segments; heron: factor-hierarchy teacher;
+ * prior: PEBBLE with Hindsight PRIOR's return-redistribution loss (its settings in reward.feedback.prior, not a section here).
+ */
+export const ZOO_ALGOS = ['qpa', 'rbrl', 'heron', 'prior'] as const;
 export type ZooAlgo = (typeof ZOO_ALGOS)[number];
 
 export const ZOO_CONFIG_FIELDS = {
@@ -43,6 +47,12 @@ export function withZooDefaults(raw: unknown): unknown {
 
 /** Fills the chosen zoo algo's section with its defaults, so config.json records every value used. */
 export function zooConfigDefaults<T extends { algo: string } & { [K in ZooAlgo]?: unknown }>(cfg: T): T {
+  if (cfg.algo === 'prior') {
+    // PRIOR's section lives beside SURF's in reward.feedback; filled only for algo prior.
+    const reward = (cfg as { reward?: { feedback?: { prior?: unknown } } }).reward;
+    if (!reward?.feedback || reward.feedback.prior !== undefined) return cfg;
+    return { ...cfg, reward: { ...reward, feedback: { ...reward.feedback, prior: PriorConfigSchema.parse({}) } } };
+  }
   if (!isZooAlgo(cfg.algo) || cfg[cfg.algo] !== undefined) return cfg;
-  return { ...cfg, [cfg.algo]: (SCHEMAS[cfg.algo] as z.ZodTypeAny).parse({}) };
+  return { ...cfg, [cfg.algo]: (SCHEMAS[cfg.algo as keyof typeof SCHEMAS] as z.ZodTypeAny).parse({}) };
 }

@@ -1,13 +1,14 @@
 /**
  * Assembles the method zoo's online algorithms for `pbrl train` (and so for bench cells), on
  * PEBBLE's loop: qpa (policy-aligned queries + hybrid replay), rbrl (ratings of single segments),
- * heron (a factor-hierarchy teacher labelling PEBBLE's queries).
+ * heron (a factor-hierarchy teacher labelling PEBBLE's queries), prior (PEBBLE whose reward model also
+ * learns Hindsight PRIOR's return redistribution; same seeds and teacher stream as PEBBLE's setup).
  */
 import { Rng } from '../core/rng.js';
 import { Pebble, type PebbleState } from '../agents/pebble.js';
 import { Qpa, type QpaState } from '../agents/qpa.js';
 import type { SAC } from '../agents/sac.js';
-import { PreferenceLearner, RewardModel, TeacherLabelSource, TeacherRatingSource } from '../reward/index.js';
+import { PreferenceLearner, RewardModel, TeacherLabelSource, TeacherRatingSource, parseTeacher } from '../reward/index.js';
 import { RatingLearner, RbrlConfigSchema, ratingTeacherFor } from '../reward/rating-learner.js';
 import { HeronConfigSchema, HeronTeacher } from '../reward/teachers/heron.js';
 import type { RunHooks } from './online-runner.js';
@@ -77,6 +78,19 @@ export async function setupZoo(cfg: TrainConfig, agent: SAC, human?: HumanLabeli
     return {
       pebble, model, heron, dispose: async () => model.dispose(),
       hooks: pebbleHooks(pebble, { recordFactors: heron.keys, loadState: (s) => pebble.setState(withFactorArrays(s as PebbleState)) }),
+    };
+  }
+  if (cfg.algo === 'prior') {
+    const fb = cfg.reward.feedback;
+    const teacher = parseTeacher(fb.teacher, rng.split('teacher'));
+    const learner = new PreferenceLearner(model, new TeacherLabelSource(teacher), { ...feedbackOf(cfg), prior: fb.prior ?? {} }, rng.split('feedback'));
+    const pebble = pebbleFor(cfg, agent, learner);
+    return {
+      pebble, model, hooks: pebbleHooks(pebble),
+      dispose: async () => {
+        model.dispose();
+        learner.prior?.dispose();
+      },
     };
   }
   throw new Error(`setupZoo: "${cfg.algo}" is not a zoo algorithm`);

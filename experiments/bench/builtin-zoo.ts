@@ -67,6 +67,19 @@ const heronSmall = small(
 );
 
 /**
+ * `prior-small`: Hindsight PRIOR (PEBBLE + the world-model attention prior's return-redistribution loss,
+ * reward/prior.ts defaults: 1-layer 2-head d64 world model, 100 steps per round, lambda 1) vs PEBBLE,
+ * same oracle and budget. `prior` is not on the bench's teacher axis: its oracle comes from its config here.
+ */
+const priorSmall = small(
+  'prior-small',
+  "Hindsight PRIOR vs PEBBLE at pebble-small's budget (reach, goal visible, 5k steps, oracle, 1000-query budget at 100 per round, 900 asked): " +
+    "PRIOR adds a return-redistribution loss (lambda 1) pulling r_hat toward each segment's predicted return spread by a world model's last-token attention.",
+  ['prior'],
+  { prior: { teacher: 'oracle' } },
+);
+
+/**
  * `dppo-small`: DPPO (agents/offline/dppo.ts) vs P-IQL and CPL on the same offline datasets, at
  * `offline-cpl-reduced`'s scale cut to one task: button-press (goal hidden), dense regret-labelled
  * datasets of 60 rollouts x 200 steps, 300 segments of 64 steps x 16 partners (4800 pairs), 3000
@@ -99,5 +112,5 @@ const dppoSmall: SuiteSpec = {
 };
 
 export const ZOO_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'qpa-small': qpaSmall, 'rbrl-small': rbrlSmall, 'heron-small': heronSmall, 'dppo-small': dppoSmall,
+  'qpa-small': qpaSmall, 'rbrl-small': rbrlSmall, 'heron-small': heronSmall, 'dppo-small': dppoSmall, 'prior-small': priorSmall,
 };

@@ -86,7 +86,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train an agent on a task: SAC (true reward), PEBBLE / SURF (reward learned from preferences), or offline algorithms on a dataset; writes metrics, config and checkpoints')
-    .option('--algo <name>', 'sac | pebble | surf | qpa | rbrl | heron (online); bc | sft | percent-bc | iql | cpl | ipl | dppo (offline, with --dataset; pbc: deprecated alias of sft)', 'sac')
+    .option('--algo <name>', 'sac | pebble | surf | qpa | rbrl | heron | prior (online; prior: PEBBLE + Hindsight PRIOR, settings in reward.feedback.prior); bc | sft | percent-bc | iql | cpl | ipl | dppo (offline, with --dataset; pbc: deprecated alias of sft)', 'sac')
     .option('--task <name>', 'task name (see `pbrl envs`)')
     .option('--steps <n>', 'environment steps (default 100000)')
     .option('--seed <n>', 'random seed (default 0)')
