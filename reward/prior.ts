@@ -19,9 +19,10 @@
  * attention, summed over a step's (s, a) tokens and averaged over layers, follows the paper's
  * description as a third-party re-implementation (wiserl) reads it; lambda = 1 is that code's
  * default. Our choices and simplifications:
- * - World model: 1 layer, 2 heads, d_model 64, pre-LayerNorm, 4x ReLU MLP, fixed sinusoidal time
- *   encoding, no dropout (deterministic), Adam 1e-3, 100 steps of 32 segments per feedback round
- *   (kept small for CPU; the paper's model is larger and trained longer).
+ * - World model: 1 layer, 2 heads, d_model 32, pre-LayerNorm, 4x ReLU MLP, fixed sinusoidal time
+ *   encoding, no dropout (deterministic), Adam 1e-3, 50 steps of 16 segments per feedback round,
+ *   continuing from the previous round's weights (kept small for CPU; the paper's model is larger
+ *   and trained longer). Its Adam moments are not checkpointed: a resumed run restarts them.
  * - The world model is frozen while the reward model trains: importance is computed once per round
  *   for all labelled segments (the paper's attention is likewise a fixed prior for the reward loss).
  * - Reward training otherwise follows RewardModel.train exactly (per-member shuffles, batches of
@@ -46,7 +47,7 @@ export const PriorConfigSchema = z
     /** Weight of the return-redistribution loss beside the preference loss (lambda; 1 as in the wiserl re-implementation). */
     lambda: z.number().min(0).finite().default(1),
     /** World-model token width d_model (ours; small for CPU). */
-    embedDim: posInt().max(512).default(64),
+    embedDim: posInt().max(512).default(32),
     /** Transformer layers of the world model (ours: 1); importance averages their last-token attention. */
     layers: posInt().max(8).default(1),
     /** Attention heads per layer (ours: 2); importance averages them. embedDim must divide evenly. */
@@ -54,9 +55,9 @@ export const PriorConfigSchema = z
     /** World-model Adam learning rate (ours). */
     lr: z.number().positive().finite().default(1e-3),
     /** World-model gradient steps per feedback round, before the reward model trains (ours; 0 = keep it as is). */
-    worldModelSteps: z.number().int().min(0).default(100),
+    worldModelSteps: z.number().int().min(0).default(50),
     /** Segments per world-model gradient step (ours). */
-    worldModelBatch: posInt().default(32),
+    worldModelBatch: posInt().default(16),
   })
   .strict()
   .refine((c) => c.embedDim % c.heads === 0, { message: 'embedDim must be a multiple of heads', path: ['embedDim'] });

@@ -68,7 +68,7 @@ const heronSmall = small(
 
 /**
  * `prior-small`: Hindsight PRIOR (PEBBLE + the world-model attention prior's return-redistribution loss,
- * reward/prior.ts defaults: 1-layer 2-head d64 world model, 100 steps per round, lambda 1) vs PEBBLE,
+ * reward/prior.ts defaults: 1-layer 2-head d32 world model, 50 steps of 16 segments per round, lambda 1) vs PEBBLE,
  * same oracle and budget. `prior` is not on the bench's teacher axis: its oracle comes from its config here.
  */
 const priorSmall = small(

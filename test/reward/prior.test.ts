@@ -134,7 +134,7 @@ describe('PRIOR world model', () => {
 describe('PRIOR config', () => {
   it('fills the defaults and refuses bad settings naming the field', () => {
     const d = resolvePriorConfig({});
-    expect(d).toEqual({ lambda: 1, embedDim: 64, layers: 1, heads: 2, lr: 1e-3, worldModelSteps: 100, worldModelBatch: 32 });
+    expect(d).toEqual({ lambda: 1, embedDim: 32, layers: 1, heads: 2, lr: 1e-3, worldModelSteps: 50, worldModelBatch: 16 });
     expect(() => resolvePriorConfig({ embedDim: 30, heads: 4 })).toThrow(/embedDim: embedDim must be a multiple of heads/);
     expect(() => resolvePriorConfig({ lambda: -1 })).toThrow(/lambda/);
     expect(() => resolvePriorConfig({ layers: 0 })).toThrow(/layers/);
