@@ -18,6 +18,10 @@ import {
   PriorLearner, PriorWorldModel, priorStep, redistributionLoss, redistributionTarget, resolvePriorConfig, trainWithPrior,
 } from '../../reward/prior.js';
 import { randomWalks } from './helpers.js';
+import { SAC } from '../../agents/sac.js';
+import { parseTrainConfig } from '../../experiments/train-config.js';
+import { setupZoo } from '../../experiments/zoo-setup.js';
+import { setupPebble } from '../../experiments/pebble-setup.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -210,5 +214,45 @@ describe('PRIOR training', () => {
     expect(state.prior!.worldModel.length).toBe(withPrior.prior!.worldModel.variables.length);
     [plainModel, refModel, priorModel].forEach((m) => m.dispose());
     withPrior.prior!.dispose();
+  });
+});
+
+describe('PRIOR wiring and checkpoints', () => {
+  it('a learner state round trip restores the world model (same importance)', async () => {
+    const trajs = randomWalks(10, 30, 30);
+    const cfg = { segmentLength: 8, queriesPerRound: 10, maxFeedback: 30, strategy: 'uniform', epochs: 2, prior: wmSmall };
+    const a = new PreferenceLearner(new RewardModel({ ...small, seed: 31 }), new TeacherLabelSource(oracleTeacher()), cfg, new Rng(32));
+    await a.feedbackRound(trajs);
+    const state = JSON.parse(JSON.stringify(await a.getState()));
+    const b = new PreferenceLearner(new RewardModel({ ...small, seed: 99 }), new TeacherLabelSource(oracleTeacher()), cfg, new Rng(33));
+    const segs = a.dataset.pairs.slice(0, 4).map((p) => p.a);
+    expect(Array.from(b.prior!.worldModel.importance(segs))).not.toEqual(Array.from(a.prior!.worldModel.importance(segs)));
+    await b.setState(state);
+    expect(Array.from(b.prior!.worldModel.importance(segs))).toEqual(Array.from(a.prior!.worldModel.importance(segs)));
+    for (const l of [a, b]) {
+      l.model.dispose();
+      l.prior!.dispose();
+    }
+  });
+
+  it('--algo prior: PEBBLE\'s learner with the PRIOR loss and the defaults, seeded as PEBBLE\'s setup', async () => {
+    const raw = {
+      task: 'reach', steps: 1000, seed: 3, seedSteps: 0, batchSize: 8, maxPathLength: 30,
+      sac: { hiddenDims: [8] }, pebble: { unsupSteps: 60, numInteract: 30, diagPairs: 0 },
+      reward: { model: { hiddenDims: [8] }, feedback: { segmentLength: 10, queriesPerRound: 6, maxFeedback: 30, epochs: 1 } },
+    };
+    const pc = parseTrainConfig({ ...raw, algo: 'prior' });
+    expect(pc.reward.feedback.prior).toEqual(resolvePriorConfig({}));
+    expect(parseTrainConfig({ ...raw, algo: 'pebble' }).reward.feedback.prior).toBeUndefined();
+    const agent = new SAC(39, 4, pc.sac, 0);
+    const s = await setupZoo(pc, agent);
+    const p = await setupPebble(parseTrainConfig({ ...raw, algo: 'pebble' }), agent);
+    expect(s.pebble.learner.prior).not.toBeNull();
+    expect(s.pebble.learner.prior!.config).toEqual(resolvePriorConfig({}));
+    expect(p.pebble.learner.prior).toBeNull();
+    expect(s.model.net.getWeights()).toEqual(p.model.net.getWeights()); // same reward-model seed as PEBBLE
+    agent.dispose();
+    await s.dispose();
+    await p.dispose();
   });
 });
