@@ -171,7 +171,9 @@ export class PriorWorldModel {
     const v = (shape: number[], init: Float32Array | 'zeros' | 'ones') => {
       const size = shape.reduce((a, b) => a * b, 1);
       const data = init === 'zeros' ? new Float32Array(size) : init === 'ones' ? new Float32Array(size).fill(1) : init;
-      const t = tf.variable(tf.tensor(data, shape), true, `${name}/v${k++}`);
+      const init0 = tf.tensor(data, shape);
+      const t = tf.variable(init0, true, `${name}/v${k++}`);
+      init0.dispose();
       this.variables.push(t);
       return t;
     };
@@ -299,7 +301,9 @@ export class PriorWorldModel {
     if (ws.length !== this.variables.length) throw new Error(`PRIOR world model: ${ws.length} weight arrays, expected ${this.variables.length}`);
     this.variables.forEach((v, i) => {
       if (ws[i].length !== v.size) throw new Error(`PRIOR world model: weight ${i} has ${ws[i].length} values, expected ${v.size}`);
-      v.assign(tf.tensor(ws[i], v.shape));
+      const t = tf.tensor(ws[i], v.shape);
+      v.assign(t);
+      t.dispose();
     });
   }
 

@@ -168,7 +168,9 @@ describe('PRIOR training', () => {
       prior.dispose();
       return { res, w, imp };
     };
+    const before = tf.memory().numTensors;
     const a = run();
+    expect(tf.memory().numTensors).toBe(before); // a PRIOR round leaves no tensors behind
     const b = run();
     expect(a.res.priorLoss).toBeGreaterThan(0);
     expect(Number.isFinite(a.res.worldModelLoss)).toBe(true);
