@@ -15,10 +15,10 @@
  *   Member loss = Bradley-Terry CE + lambda * aux.
  *
  * The authors' repository (apple/ml-rlhf-hindsight-prior) could not be read from here, so the
- * world-model size and lambda are not the paper's checked values: importance from the last token's
- * attention, summed over a step's (s, a) tokens and averaged over layers, follows the paper's
- * description as a third-party re-implementation (wiserl) reads it; lambda = 1 is that code's
- * default. Our choices and simplifications:
+ * world-model size and lambda are not checked against theirs. How attention becomes importance (the
+ * last token's row, a step's (s, a) weights added, averaged over layers) and lambda = 1 follow a
+ * third-party re-implementation (wiserl's Hindsight_PRIOR_IQL, offline); it too uses MSE on the
+ * stop-gradient target. Our choices and simplifications:
  * - World model: 1 layer, 2 heads, d_model 32, pre-LayerNorm, 4x ReLU MLP, fixed sinusoidal time
  *   encoding, no dropout (deterministic), Adam 1e-3, 50 steps of 16 segments per feedback round,
  *   continuing from the previous round's weights (kept small for CPU; the paper's model is larger
