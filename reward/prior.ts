@@ -17,8 +17,9 @@
  * The authors' repository (apple/ml-rlhf-hindsight-prior) could not be read from here, so the
  * world-model size and lambda are not checked against theirs. How attention becomes importance (the
  * last token's row, a step's (s, a) weights added, averaged over layers) and lambda = 1 follow a
- * third-party re-implementation (wiserl's Hindsight_PRIOR_IQL, offline); it too uses MSE on the
- * stop-gradient target. Our choices and simplifications:
+ * third-party re-implementation (wiserl's Hindsight_PRIOR_IQL, offline). It also uses MSE, but lets
+ * the gradient flow through R_hat in the target; we stop it there, as the issue specifies. Our
+ * choices and simplifications:
  * - World model: 1 layer, 2 heads, d_model 32, pre-LayerNorm, 4x ReLU MLP, fixed sinusoidal time
  *   encoding, no dropout (deterministic), Adam 1e-3, 50 steps of 16 segments per feedback round,
  *   continuing from the previous round's weights (kept small for CPU; the paper's model is larger
