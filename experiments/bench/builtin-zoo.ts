@@ -98,7 +98,13 @@ const dppoSmall: SuiteSpec = {
   name: 'dppo-small',
   description: 'DPPO vs P-IQL and CPL on offline-cpl-reduced datasets (button-press, dense regret labels, 60 x 200-step rollouts, 300 x 16 pairs), 3000 gradient steps, 64x64 nets, 32 pairs per batch, 3 seeds.',
   smokeScale: true,
-  axes: { algo: ['dppo', 'iql', 'cpl'], task: ['button-press'], seed: [0, 1, 2], data: ['dense'], teacher: ['regret'] },
+  axes: { algo: ['dppo', 'iql', 'cpl'], task: ['button-press'], seed: [0, 1, 2], data: ['dense'], teacher: ['regret'], variant: ['lambda-0.5', 'lambda-0.2', 'lambda-0.01'] },
+  // DPPO's push-away weight (agent.contrastiveBias, lambda): the default 0.5 (not confirmed against the paper) and two smaller ones.
+  variants: {
+    'lambda-0.5': { algos: ['dppo'], config: {} },
+    'lambda-0.2': { algos: ['dppo'], config: { agent: { contrastiveBias: 0.2 } } },
+    'lambda-0.01': { algos: ['dppo'], config: { agent: { contrastiveBias: 0.01 } } },
+  },
   steps: DPPO_STEPS,
   evalEvery: 500,
   evalEpisodes: 10,
