@@ -72,7 +72,9 @@ describe('Hindsight PRIOR learning (reach, goal visible, 3k steps, 540 queries)'
     // Reward recovery is logged every round (the paper's metric); PRIOR trained its world model and aux loss.
     expect(rounds.every((r) => Number.isFinite(r.reward_true_corr) && Number.isFinite(r.reward_true_spearman))).toBe(true);
     expect(priorLast && Number.isFinite(priorLast.worldModelLoss) && priorLast.priorLoss > 0).toBe(true);
-    // Threshold as zoo-learning.test.ts: 1.5x the random policy's true return on these 10 episodes.
+    // Threshold as zoo-learning.test.ts: 1.5x the random policy's true return (70.4) on these 10 episodes.
+    // Measured at seed 0 (2026-12-01): return 201.7, success 0.2, last-round reward_true_corr 0.656 /
+    // Spearman 0.739, world-model loss 0.0020, aux loss 0.067; 24 s wall.
     expect(result.meanReturn).toBeGreaterThan(1.5 * random);
   }, 300_000);
 });
