@@ -70,6 +70,9 @@ const heronSmall = small(
  * `prior-small`: Hindsight PRIOR (PEBBLE + the world-model attention prior's return-redistribution loss,
  * reward/prior.ts defaults: 1-layer 2-head d32 world model, 50 steps of 16 segments per round, lambda 1) vs PEBBLE,
  * same oracle and budget. `prior` is not on the bench's teacher axis: its oracle comes from its config here.
+ * Result (2026-12-01, `--jobs 1`, PEBBLE cells copied from qpa-small): final success IQM 0.27 [0.10, 0.50]
+ * vs PEBBLE 0.00 [0, 0], AUC 0.067 vs 0.025; last-round r_hat-true Pearson 0.61-0.67 vs 0.57-0.59,
+ * Spearman 0.69-0.80 vs 0.69-0.72; ~90 s per PRIOR cell on a lightly loaded 2-core box.
  */
 const priorSmall = small(
   'prior-small',
