@@ -50,6 +50,8 @@ export async function setupPebble(cfg: TrainConfig, agent: SAC, human?: HumanLab
   const rng = new Rng(cfg.seed).split('preferences');
   const fb = cfg.reward.feedback;
   if (cfg.algo === 'surf' && !fb.surf) throw new Error('algo surf needs reward.feedback.surf settings');
+  // Only --algo prior builds the PRIOR learner; a prior section here would be dropped without a word.
+  if (fb.prior) throw new Error(`reward.feedback.prior is read only by --algo prior (this run is --algo ${cfg.algo}); use --algo prior or remove the section`);
   const model = new RewardModel({ obsDim: agent.obsDim, actDim: agent.actDim, ...cfg.reward.model, seed: rng.split('model').nextUint32() });
   const labels = await labelSource(cfg, rng, human);
   const learner = new PreferenceLearner(model, labels.source, {

@@ -186,6 +186,15 @@ describe('PEBBLE with the true reward (diagnostic: the loop without reward learn
   }, 120_000);
 });
 
+describe('PEBBLE config', () => {
+  it('refuses a reward.feedback.prior section outside --algo prior instead of dropping it', async () => {
+    const cfg = parseTrainConfig({ algo: 'pebble', task: 'reach', steps: 100, reward: { feedback: { prior: {} } } });
+    const agent = new SAC(39, 4, cfg.sac, cfg.seed);
+    await expect(setupPebble(cfg, agent)).rejects.toThrow(/reward\.feedback\.prior is read only by --algo prior/);
+    agent.dispose();
+  });
+});
+
 describe('PEBBLE learning', () => {
   it('learns button-press (goal hidden) from oracle preference labels, succeeding where a random policy does not', async () => {
     // pebble-bpref-scaled's config (experiments/bench/builtin-pebble.ts: B-Pref's schedule scaled to 30k
