@@ -37,8 +37,7 @@ import { adam, optimizerStep, type GradientApplier } from '../core/nn/optim.js';
 import { bmm } from '../core/nn/dense.js';
 import { xavierUniform } from '../core/nn/init.js';
 import type { LabelledPair } from './preference-dataset.js';
-import { checkLabelValue } from './preference-dataset.js';
-import type { PairWindow, RewardModel, TrainResult } from './reward-model.js';
+import type { RewardModel, TrainResult } from './reward-model.js';
 import { SegmentSampler, type RewardSegment } from './segments.js';
 
 const posInt = () => z.number().int().min(1);
@@ -382,69 +381,29 @@ export interface PriorTrainOptions {
 
 /**
  * A feedback round's reward training with the PRIOR loss: RewardModel.train's loop (member orders,
- * batches, early stop) with priorStep in place of the plain preference step. `importance` maps each
- * labelled segment's id to its [L] weights.
+ * batches, early stop) with priorStep as its batch step. `importance` maps each labelled segment to its
+ * [L] weights.
  */
 export function trainWithPrior(
   model: RewardModel, pairs: readonly LabelledPair[], importance: (seg: RewardSegment) => Float32Array, lambda: number, opts: PriorTrainOptions = {},
 ): Omit<PriorTrainResult, 'worldModelLoss'> {
-  const epochs = opts.epochs ?? 10;
-  const stopAt = opts.earlyStopAccuracy ?? 0.97;
-  const n = pairs.length;
-  if (n === 0) throw new Error('trainWithPrior: no labelled pairs');
-  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`trainWithPrior: epochs must be an integer >= 1, got ${epochs}`);
-  const L = pairs[0].a.length;
-  pairs.forEach((p, i) => {
-    checkLabelValue(p.label, `train pair ${i}`);
-    if (p.a.length !== L || p.b.length !== L) throw new Error(`trainWithPrior: all segments must have the same length (${L}); pair (${p.a.id}, ${p.b.id}) differs`);
-  });
   const E = model.members;
-  const bs = model.config.batchSize;
-  let steps = 0;
-  let epoch = 0;
-  let last = { loss: 0, ce: 0, aux: 0, acc: NaN };
-  while (epoch < epochs) {
-    epoch++;
-    const orders = model.memberOrders(n, 'shuffle');
-    let lossSum = 0;
-    let ceSum = 0;
-    let auxSum = 0;
-    let correct = 0;
-    let hard = 0;
-    let batches = 0;
-    for (let start = 0; start < n; start += bs) {
-      const P = Math.min(bs, n - start);
-      const windows: PairWindow[][] = [];
-      const target = new Float32Array(E * P);
-      const weight = new Float32Array(E * P).fill(1 / P);
+  const r = model.train(pairs, {
+    epochs: opts.epochs,
+    earlyStopAccuracy: opts.earlyStopAccuracy,
+    batchStep: ({ x, pairs: batch, P, L, target, weight }) => {
       const w = new Float32Array(E * P * 2 * L);
       for (let e = 0; e < E; e++) {
-        const row: PairWindow[] = [];
         for (let p = 0; p < P; p++) {
-          const pair = pairs[orders[e][start + p]];
-          row.push({ pair, offA: 0, offB: 0 });
-          target[e * P + p] = pair.label;
-          w.set(importance(pair.a), ((e * P + p) * 2) * L);
-          w.set(importance(pair.b), ((e * P + p) * 2 + 1) * L);
+          w.set(importance(batch[e][p].a), ((e * P + p) * 2) * L);
+          w.set(importance(batch[e][p].b), ((e * P + p) * 2 + 1) * L);
         }
-        windows.push(row);
       }
-      const r = priorStep(model, model.packWindows(windows, L), w, P, L, target, weight, lambda);
-      for (let i = 0; i < E * P; i++) {
-        if (target[i] === 0.5) continue;
-        hard++;
-        if ((r.logits[i] > 0) === (target[i] === 1)) correct++;
-      }
-      lossSum += r.loss;
-      ceSum += r.ce;
-      auxSum += r.aux;
-      batches++;
-      steps++;
-    }
-    last = { loss: lossSum / batches, ce: ceSum / batches, aux: auxSum / batches, acc: hard ? correct / hard : NaN };
-    if (hard > 0 && last.acc > stopAt) break;
-  }
-  return { epochs: epoch, steps, loss: last.loss, trainAccuracy: last.acc, preferenceLoss: last.ce, priorLoss: last.aux };
+      const s = priorStep(model, x, w, P, L, target, weight, lambda);
+      return { loss: s.loss, logits: s.logits, parts: { ce: s.ce, aux: s.aux } };
+    },
+  });
+  return { epochs: r.epochs, steps: r.steps, loss: r.loss, trainAccuracy: r.trainAccuracy, preferenceLoss: r.parts!.ce, priorLoss: r.parts!.aux };
 }
 
 export interface PriorState {

@@ -81,6 +81,23 @@ export interface TrainOptions {
   sampling?: 'shuffle' | 'bootstrap';
   /** Held-out pairs to evaluate after training (result.heldOut). */
   heldOut?: readonly LabelledPair[];
+  /**
+   * The gradient step of one batch, in place of the plain preference step (stepOnWindows): for a loss
+   * with more terms (Hindsight PRIOR). Gets the packed windows and, per member, the batch's pairs;
+   * returns the summed loss, the preference logits for accuracy, and any loss parts to average.
+   */
+  batchStep?: (batch: BatchStepInput) => { loss: number; logits: Float32Array; parts?: Record<string, number> };
+}
+
+export interface BatchStepInput {
+  /** [E, P, 2, L, in], as stepOnWindows takes it. */
+  x: Float32Array;
+  /** The batch's pairs per member ([E][P]), in x's order. */
+  pairs: LabelledPair[][];
+  P: number;
+  L: number;
+  target: Float32Array;
+  weight: Float32Array;
 }
 
 export interface TrainResult {
@@ -92,6 +109,8 @@ export interface TrainResult {
   trainAccuracy: number;
   /** evaluate(heldOut) after training, when held-out pairs were given. */
   heldOut?: EvalResult;
+  /** With a batchStep that reports loss parts: their mean over the last epoch's batches. */
+  parts?: Record<string, number>;
 }
 
 export interface EvalResult {
@@ -291,43 +310,58 @@ export class RewardModel {
     let epoch = 0;
     let lastLoss = 0;
     let lastAcc = 0;
+    let lastParts: Record<string, number> | undefined;
     while (epoch < epochs) {
       epoch++;
       const orders = this.memberOrders(n, sampling);
       let lossSum = 0;
+      let partSums: Record<string, number> | undefined;
       let correct = 0;
       let hard = 0;
       let batches = 0;
       for (let start = 0; start < n; start += bs) {
         const P = Math.min(bs, n - start);
         const windows: PairWindow[][] = [];
+        const batchPairs: LabelledPair[][] = [];
         const target = new Float32Array(E * P);
         const weight = new Float32Array(E * P).fill(1 / P);
         for (let e = 0; e < E; e++) {
           const row: PairWindow[] = [];
+          const memberPairs: LabelledPair[] = [];
           for (let p = 0; p < P; p++) {
             const pair = pairs[orders[e][start + p]];
             row.push({ pair, offA: 0, offB: 0 });
+            memberPairs.push(pair);
             target[e * P + p] = pair.label;
           }
           windows.push(row);
+          batchPairs.push(memberPairs);
         }
-        const { loss, logits } = this.stepOnWindows(this.packWindows(windows, L), P, L, target, weight);
+        const x = this.packWindows(windows, L);
+        const { loss, logits, parts }: { loss: number; logits: Float32Array; parts?: Record<string, number> } = opts.batchStep
+          ? opts.batchStep({ x, pairs: batchPairs, P, L, target, weight })
+          : this.stepOnWindows(x, P, L, target, weight);
         for (let i = 0; i < E * P; i++) {
           if (target[i] === 0.5) continue;
           hard++;
           if ((logits[i] > 0) === (target[i] === 1)) correct++;
         }
         lossSum += loss;
+        if (parts) {
+          partSums ??= {};
+          for (const [k, v] of Object.entries(parts)) partSums[k] = (partSums[k] ?? 0) + v;
+        }
         batches++;
         steps++;
       }
       lastLoss = lossSum / batches;
+      lastParts = partSums && Object.fromEntries(Object.entries(partSums).map(([k, v]) => [k, (v as number) / batches]));
       // Only 0.5 labels: no accuracy to judge, so no early stop.
       lastAcc = hard ? correct / hard : NaN;
       if (hard > 0 && lastAcc > stopAt) break;
     }
     const result: TrainResult = { epochs: epoch, steps, loss: lastLoss, trainAccuracy: lastAcc };
+    if (lastParts) result.parts = lastParts;
     if (opts.heldOut && opts.heldOut.length > 0) result.heldOut = this.evaluate(opts.heldOut);
     return result;
   }
