@@ -5,24 +5,13 @@
  * through the next state, so a large gap is r_hat paying for actions.
  *   npx tsx bench/rhat-actions.ts results/pebble-bpref-small/cells/<pebble cell>
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { initBackend } from '../core/backend.js';
-import { SAC } from '../agents/sac.js';
-import { ReplayBuffer } from '../agents/replay-buffer.js';
-import { setupPebble } from '../experiments/pebble-setup.js';
-import { parseTrainConfig } from '../experiments/train-config.js';
 import { Rng } from '../core/rng.js';
+import { loadPebbleCell } from './pebble-cell.js';
 await initBackend();
 const cell = process.argv[2];
 if (!cell) throw new Error('usage: npx tsx bench/rhat-actions.ts <PEBBLE cell or run directory with a checkpoint/>');
-const cfg = parseTrainConfig(JSON.parse(readFileSync(join(cell, 'config.json'), 'utf8')).config);
-const agent = new SAC(39, 4, cfg.sac, cfg.seed);
-await agent.loadState(JSON.parse(readFileSync(join(cell, 'checkpoint/agent.json'), 'utf8')));
-const setup = await setupPebble(cfg, agent);
-await setup.pebble.setState(JSON.parse(readFileSync(join(cell, 'checkpoint/extra.json'), 'utf8')));
-const b = ReplayBuffer.load(join(cell, 'checkpoint/replay.bin'));
-const v = b.view();
+const { agent, setup, view: v } = await loadPebbleCell(cell);
 const n = 2000;
 const from = v.size - n;
 const obs = v.obs.slice(from * 39, v.size * 39);

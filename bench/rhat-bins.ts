@@ -4,22 +4,12 @@
  * whether the states Meta-World pays most for (e.g. the button held pressed) are also r_hat's highest.
  *   npx tsx bench/rhat-bins.ts results/<suite>/cells/<pebble cell>
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { initBackend } from '../core/backend.js';
-import { SAC } from '../agents/sac.js';
-import { ReplayBuffer } from '../agents/replay-buffer.js';
-import { setupPebble } from '../experiments/pebble-setup.js';
-import { parseTrainConfig } from '../experiments/train-config.js';
+import { loadPebbleCell } from './pebble-cell.js';
 await initBackend();
 const cell = process.argv[2];
 if (!cell) throw new Error('usage: npx tsx bench/rhat-bins.ts <PEBBLE cell or run directory with a checkpoint/>');
-const cfg = parseTrainConfig(JSON.parse(readFileSync(join(cell, 'config.json'), 'utf8')).config);
-const agent = new SAC(39, 4, cfg.sac, cfg.seed);
-await agent.loadState(JSON.parse(readFileSync(join(cell, 'checkpoint/agent.json'), 'utf8')));
-const setup = await setupPebble(cfg, agent);
-await setup.pebble.setState(JSON.parse(readFileSync(join(cell, 'checkpoint/extra.json'), 'utf8')));
-const v = ReplayBuffer.load(join(cell, 'checkpoint/replay.bin')).view();
+const { setup, view: v } = await loadPebbleCell(cell);
 const r = setup.model.predictReward(v.obs.subarray(0, v.size * 39), v.actions.subarray(0, v.size * 4), v.size);
 const edges = [0, 1, 2, 4, 6, 8, 9, 10.01];
 for (const [name, from] of [['whole buffer', 0], ['last 5000', Math.max(0, v.size - 5000)]] as const) {
