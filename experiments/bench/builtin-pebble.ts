@@ -171,26 +171,28 @@ const pebbleStateReward: SuiteSpec = {
   },
 };
 
-/** `pebble-bpref-teachers`: pebble-bpref-small's config on button-press with B-Pref's noisy teachers beside the oracle. */
-const pebbleBprefTeachers: SuiteSpec = {
-  ...pebbleBprefSmall,
-  name: 'pebble-bpref-teachers',
-  description: "pebble-bpref-small's config on button-press with the oracle, stoc (beta 1) and mistake (eps 0.1) teachers, seeds 0-2: does PEBBLE degrade in B-Pref's order?",
-  axes: { ...pebbleBprefSmall.axes, algo: ['pebble'], task: ['button-press'], teacher: ['oracle', 'stoc', 'mistake'] },
-  algoConfig: { pebble: pebbleBprefSmall.algoConfig!.pebble },
-};
+/** A suite's PEBBLE on button-press with B-Pref's noisy teachers beside the oracle (whose cells are the base suite's: same config, same cell ids). */
+function withNoisyTeachers(base: SuiteSpec, name: string, description: string): SuiteSpec {
+  return {
+    ...base,
+    name,
+    description,
+    axes: { ...base.axes, algo: ['pebble'], task: ['button-press'], teacher: ['oracle', 'stoc', 'mistake'] },
+    algoConfig: { pebble: base.algoConfig!.pebble },
+  };
+}
 
-/**
- * `pebble-bpref-scaled-teachers`: pebble-bpref-scaled's PEBBLE on button-press with B-Pref's noisy teachers
- * beside the oracle (the oracle cells are pebble-bpref-scaled's: same config, same cell ids).
- */
-const pebbleBprefScaledTeachers: SuiteSpec = {
-  ...pebbleBprefScaled,
-  name: 'pebble-bpref-scaled-teachers',
-  description: "pebble-bpref-scaled's PEBBLE on button-press with the oracle, stoc (beta 1) and mistake (eps 0.1) teachers, seeds 0-2.",
-  axes: { ...pebbleBprefScaled.axes, algo: ['pebble'], task: ['button-press'], teacher: ['oracle', 'stoc', 'mistake'] },
-  algoConfig: { pebble: pebbleBprefScaled.algoConfig!.pebble },
-};
+/** `pebble-bpref-teachers`: pebble-bpref-small's config on button-press with B-Pref's noisy teachers beside the oracle. */
+const pebbleBprefTeachers = withNoisyTeachers(
+  pebbleBprefSmall, 'pebble-bpref-teachers',
+  "pebble-bpref-small's config on button-press with the oracle, stoc (beta 1) and mistake (eps 0.1) teachers, seeds 0-2: does PEBBLE degrade in B-Pref's order?",
+);
+
+/** `pebble-bpref-scaled-teachers`: the same for pebble-bpref-scaled's PEBBLE. */
+const pebbleBprefScaledTeachers = withNoisyTeachers(
+  pebbleBprefScaled, 'pebble-bpref-scaled-teachers',
+  "pebble-bpref-scaled's PEBBLE on button-press with the oracle, stoc (beta 1) and mistake (eps 0.1) teachers, seeds 0-2.",
+);
 
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
   'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
