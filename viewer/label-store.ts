@@ -104,6 +104,22 @@ export function answerToPreference(r: AnswerRow, a: string, b: string): HumanPre
   };
 }
 
+/** One stored, not skipped, rating answer of segment `segment` as a HumanRatingLabel. */
+export function answerToRating(r: AnswerRow, segment: string, classes: number, levelNames: readonly string[] | null): HumanRatingLabel {
+  return {
+    segment,
+    rating: r.rating!,
+    // The page numbers levels 1..k; the export says so on every line rather than only in the docs.
+    shownLevel: r.rating! + 1,
+    classes,
+    ...(levelNames ? { level: levelNames[r.rating!] } : {}),
+    ...(r.confidence ? { confidence: r.confidence } : {}),
+    teacher: r.teacher,
+    time: r.time,
+    ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
+  };
+}
+
 /** A person's name as stored: trimmed, so "m " and "m" are one labeller everywhere. */
 export function normalizeTeacher(name: unknown): string {
   if (typeof name !== 'string') throw new LabelConflictError(`teacher name must be a string, got ${JSON.stringify(name)}`, 400);
@@ -566,18 +582,7 @@ export class LabelStore {
     const pools = new Map(this.pools().map((p) => [p.name, p]));
     return this.answers(pool)
       .filter((r) => pools.get(r.pool)?.kind === 'rating' && !r.skipped)
-      .map((r) => ({
-        segment: r.a,
-        rating: r.rating!,
-        // The page numbers levels 1..k; the export says so on every line rather than only in the docs.
-        shownLevel: r.rating! + 1,
-        classes: pools.get(r.pool)!.classes!,
-        ...(pools.get(r.pool)!.levelNames ? { level: pools.get(r.pool)!.levelNames![r.rating!] } : {}),
-        ...(r.confidence ? { confidence: r.confidence } : {}),
-        teacher: r.teacher,
-        time: r.time,
-        ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
-      }));
+      .map((r) => answerToRating(r, r.a, pools.get(r.pool)!.classes!, pools.get(r.pool)!.levelNames));
   }
 }
 
