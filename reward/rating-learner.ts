@@ -7,7 +7,8 @@
  * batch's rating shares, class logits -k (R~ - b_i)(R~ - b_{i+1}), cross-entropy).
  *
  * Budget: one rated segment counts as one query, so RbRL and PEBBLE at the same maxFeedback ask the
- * teacher the same number of times (the paper's comparison).
+ * teacher the same number of times (the paper's comparison). A source may leave some unrated (a person
+ * skipping on the labeling page): they still count as asked.
  * Departures from the authors' code (Dev1nW/Rating-based-Reinforcement-Learning): the synthetic rater's
  * return range defaults to the first round's (theirs: a fixed [0, 50]; `range: 'reward-bound'`), since a
  * fixed [0, 10 x H] on Meta-World puts nearly every early segment in class 0; boundaries sit
@@ -16,7 +17,7 @@
  * policy learner is PPO (PrefPPO), ours is PEBBLE's SAC with its unsupervised pre-training.
  */
 import { z } from 'zod';
-import type { Trajectory } from '../core/types.js';
+import type { RatingLabel, Trajectory } from '../core/types.js';
 import { Rng } from '../core/rng.js';
 import { PreferenceLearner, type FeedbackConfig, type PreferenceLearnerState, type RoundOptions, type RoundResult } from './feedback.js';
 import type { LabelSource, RatingSource } from './label-source.js';
@@ -143,26 +144,24 @@ export class RatingLearner extends PreferenceLearner {
     const sampler = new SegmentSampler(trajectories, { length: this.length, trajectoryIds: opts.trajectoryIds });
     const segments = sampler.sampleMany(k, this.roundRng.split(`round${this.round}`));
     if (this.round === 0) this.calibrate?.(segments);
-    const labels = await this.ratings.rate(segments);
-    if (labels.length !== segments.length) throw new Error(`rating source ${this.ratings.name} returned ${labels.length} ratings for ${segments.length} segments`);
-    labels.forEach((l, i) => {
-      if (l.segment !== segments[i].id) throw new Error(`rating source ${this.ratings.name}: answer ${i} is for ${l.segment} but segment ${i} is ${segments[i].id}`);
-      this.rated.push({ segment: segments[i], rating: l.rating, classes: l.classes });
-    });
+    const answered = this.matchRatings(segments, await this.ratings.rate(segments));
+    for (const { segment, label } of answered) this.rated.push({ segment, rating: label.rating, classes: label.classes });
     const cap = this.config.datasetCapacity ?? 500_000;
     if (this.rated.length > cap) this.rated.splice(0, this.rated.length - cap);
+    // The budget counts what was asked: a person's skip spent their attention too.
     this.totalFeedback += k;
-    this.labelledFeedback += labels.length;
+    this.labelledFeedback += answered.length;
     // Before training on them: how many of this round's ratings the model's returns already put in the right class.
     let newLabelAccuracy = NaN;
-    if (segments.length >= 2) {
+    if (answered.length >= 2) {
       // Mean over members, as trainAccuracy: each member's returns normalised and bounded on their own.
-      const N = segments.length;
-      const returns = this.model.segmentReturns(segments);
+      const N = answered.length;
+      const returns = this.model.segmentReturns(answered.map((a) => a.segment));
+      const ratings = answered.map((a) => a.label.rating);
       let correct = 0;
       for (let e = 0; e < this.model.members; e++) {
-        const { predicted } = ratingBatch(returns.subarray(e * N, (e + 1) * N), labels.map((l) => l.rating), labels[0].classes, this.sharpness);
-        correct += predicted.filter((c, i) => c === labels[i].rating).length;
+        const { predicted } = ratingBatch(returns.subarray(e * N, (e + 1) * N), ratings, answered[0].label.classes, this.sharpness);
+        correct += predicted.filter((c, i) => c === ratings[i]).length;
       }
       newLabelAccuracy = correct / (N * this.model.members);
     }
@@ -173,9 +172,29 @@ export class RatingLearner extends PreferenceLearner {
     }
     this.round++;
     return {
-      round: this.round, asked: k, labelled: labels.length, skipped: k - labels.length,
+      round: this.round, asked: k, labelled: answered.length, skipped: k - answered.length,
       totalFeedback: this.totalFeedback, labelledFeedback: this.labelledFeedback, train, newLabelAccuracy,
     };
+  }
+
+  /**
+   * Pairs each rating with the segment it rates, in segment order. A source may leave segments out (a
+   * person skipped them); the sampler can draw one segment twice, so an id may be rated as often as it
+   * was asked, and no more.
+   */
+  private matchRatings(segments: readonly RewardSegment[], labels: readonly RatingLabel[]): { segment: RewardSegment; label: RatingLabel }[] {
+    const open = new Map<string, number[]>();
+    segments.forEach((s, i) => open.set(s.id, [...(open.get(s.id) ?? []), i]));
+    const byIndex = new Map<number, RatingLabel>();
+    labels.forEach((l, j) => {
+      const free = open.get(l.segment);
+      if (!free) throw new Error(`rating source ${this.ratings.name}: answer ${j} rates segment ${l.segment}, which was not asked (asked: ${segments.map((s) => s.id).join(', ')})`);
+      if (free.length === 0) {
+        throw new Error(`rating source ${this.ratings.name}: answer ${j} rates segment ${l.segment} again (asked ${segments.filter((s) => s.id === l.segment).length} time(s))`);
+      }
+      byIndex.set(free.shift()!, l);
+    });
+    return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([i, label]) => ({ segment: segments[i], label }));
   }
 
   /**

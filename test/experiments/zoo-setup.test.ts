@@ -1,9 +1,12 @@
 /**
  * setupZoo's wiring (what `pbrl train --algo qpa|rbrl|heron` runs): QPA's pool size reaches PEBBLE,
- * HERON asks the runner for its factors and survives a checkpoint round trip, unsupported
- * combinations are clear errors.
+ * HERON asks the runner for its factors and survives a checkpoint round trip, rbrl takes ratings from
+ * people on the labeling page, unsupported combinations are clear errors.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { join } from 'node:path';
+import { loadRun } from '../../viewer/run-data.js';
+import { makeRun, tempDir } from '../viewer/fixture.js';
 import { initBackend } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
 import type { Trajectory } from '../../core/types.js';
@@ -82,9 +85,65 @@ describe('setupZoo', () => {
     await back.s.dispose();
   });
 
-  it('refuses what is not wired: people labelling for rbrl/heron, and a non-zoo algo', async () => {
+  it('rbrl with --teacher human: a person rates a round on the page, the learner trains on it, and dispose closes the page', async () => {
+    const dir = tempDir('zoo-rbrl-human');
+    const run = loadRun(await makeRun(dir, 2, 40));
+    const lines: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l));
+    const build = async (human: Record<string, unknown>) => {
+      const cfg = tiny('rbrl', {
+        rbrl: { teacher: 'rating:classes=4' }, human: { name: 'rita', timeoutS: 0.3, ...human },
+        reward: { model: { hiddenDims: [8] }, feedback: { segmentLength: 10, queriesPerRound: 3, maxFeedback: 30, epochs: 1 } },
+      });
+      const agent = new SAC(39, 4, cfg.sac, 0);
+      const s = await setupZoo(cfg, agent, { runDir: dir, geometry: run.geometry });
+      const url = new URL(/labeling page: (\S+)/.exec(lines.at(-1)!)![1]);
+      return { agent, s, learner: s.pebble.learner as RatingLearner, base: url.origin };
+    };
+    try {
+      const { agent, s, learner, base } = await build({ timeoutS: 30, fallback: 'skip' });
+      expect(s.hooks.recordPoses).toBe(true);
+      expect(lines.at(-1)).toMatch(/ratings on 4 levels and waits up to 30 s; then unrated segments are skipped/);
+      // Rates the first two segments shown (levels 1 and 4 of 4 on the page), skips the third.
+      const person = (async () => {
+        for (const rating of [0, 3, null]) {
+          let next;
+          for (;;) {
+            next = await (await fetch(`${base}/api/label/next?teacher=rita`)).json();
+            if (next.query) break;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          expect(next.classes).toBe(4);
+          const r = await fetch(`${base}/api/label/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ teacher: 'rita', query: next.query.id, rating }) });
+          expect(r.status).toBe(200);
+        }
+      })();
+      const [round] = await Promise.all([learner.feedbackRound(run.trajectories), person]);
+      expect(round).toMatchObject({ asked: 3, labelled: 2, skipped: 1, totalFeedback: 3 });
+      expect(round!.train!.steps).toBeGreaterThan(0);
+      expect(learner.rated.map((r) => [r.rating, r.classes])).toEqual([[0, 4], [3, 4]]);
+      agent.dispose();
+      await s.dispose();
+      await expect(fetch(`${base}/api/info`)).rejects.toThrow();
+
+      // A pair teacher cannot rate: rbrl's own rating teacher answers for nobody, and the line says so.
+      const o = await build({ fallback: 'oracle' });
+      expect(lines.at(-1)).toMatch(/"oracle" compares pairs and cannot rate one segment, so rbrl's rating teacher "rating:classes=4" rates the rest/);
+      expect(await o.learner.feedbackRound(run.trajectories)).toMatchObject({ asked: 3, labelled: 3 });
+      expect(new Set(o.learner.rated.map((r) => r.classes))).toEqual(new Set([4]));
+      o.agent.dispose();
+      await o.s.dispose();
+      await expect(build({ fallback: 'orcale' })).rejects.toThrow(/unknown teacher "orcale"/);
+      await expect(build({ fallback: 'rating:classes=3' })).rejects.toThrow(/human\.fallback "rating:classes=3" rates on 3 levels but rbrl\.teacher "rating:classes=4"/);
+    } finally {
+      log.mockRestore();
+    }
+  }, 60_000);
+
+  it('refuses what is not wired: people labelling for heron, and a non-zoo algo', async () => {
     const agent = new SAC(39, 4, { hiddenDims: [8] }, 0);
     await expect(setupZoo(tiny('heron', { human: {} }), agent)).rejects.toThrow(/--teacher human is not wired for --algo heron/);
+    await expect(setupZoo(tiny('prior', { human: {} }), agent)).rejects.toThrow(/--teacher human is not wired for --algo prior/);
     await expect(setupZoo(tiny('pebble'), agent)).rejects.toThrow(/"pebble" is not a zoo algorithm/);
     agent.dispose();
   });

@@ -1,13 +1,16 @@
 /**
  * Rating-based RL: the paper's class probabilities (sum to 1, the class whose interval holds the
  * normalised return wins, neighbours tie on a boundary), the same loss as RewardModel.trainRatings,
- * and the online learner's rounds (one rating = one query, default return range, checkpoints).
+ * and the online learner's rounds (one rating = one query, default return range, checkpoints, a source
+ * that rates only some segments).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
 import { RewardModel } from '../../reward/reward-model.js';
-import { SegmentSampler, segmentReturn } from '../../reward/segments.js';
+import { SegmentSampler, segmentReturn, type RewardSegment } from '../../reward/segments.js';
+import { rateSegments } from '../../reward/teachers/teacher.js';
+import type { RatingLabel } from '../../core/types.js';
 import { TeacherRatingSource } from '../../reward/label-source.js';
 import { RatingLearner, RbrlConfigSchema, ratingBatch, ratingClassProbs, ratingTeacherFor } from '../../reward/rating-learner.js';
 import { randomWalks } from './helpers.js';
@@ -125,6 +128,41 @@ describe('RatingLearner (online rounds)', () => {
     await learner.feedbackRound(trajs);
     expect(teacher.spec).toBe(`rating:classes=3,lo=${lo},hi=${hi}`);
     model.dispose();
+  });
+
+  it('trains on the ratings a source gave when it skipped some (a person), counts every asked segment against the budget, and refuses ratings it did not ask for', async () => {
+    const trajs = randomWalks(6, 30, 14);
+    const teacher = ratingTeacherFor(RbrlConfigSchema.parse({ teacher: 'rating:classes=3,lo=0,hi=5' }), 5, new Rng(0)).teacher;
+    let answer: (segs: readonly RewardSegment[]) => RatingLabel[] = (segs) => rateSegments(teacher, segs.filter((_, i) => i % 3 === 0));
+    let asked: readonly RewardSegment[] = [];
+    const source = { name: 'partial', rate: async (segs: readonly RewardSegment[]) => answer((asked = segs)) };
+    const model = new RewardModel({ obsDim: 3, actDim: 2, hiddenDims: [8], members: 1, seed: 15 });
+    const learner = new RatingLearner(model, source, { segmentLength: 5, queriesPerRound: 9, maxFeedback: 40, epochs: 1 }, new Rng(16));
+    const r1 = await learner.feedbackRound(trajs);
+    expect(r1).toMatchObject({ asked: 9, labelled: 3, skipped: 6, totalFeedback: 9, labelledFeedback: 3 });
+    expect(r1!.train!.steps).toBeGreaterThan(0);
+    expect(Number.isFinite(r1!.newLabelAccuracy)).toBe(true);
+    expect(learner.rated.map((r) => r.rating)).toEqual(learner.rated.map((r) => teacher.rate(r.segment)));
+    // Answers out of order are put back in segment order.
+    answer = (segs) => rateSegments(teacher, [segs[4], segs[1]]);
+    await learner.feedbackRound(trajs);
+    expect(learner.rated.slice(3).map((r) => r.segment.id)).toEqual([asked[1].id, asked[4].id]);
+    expect(learner.totalFeedback).toBe(18);
+    // One rating in a round (and two in all would be the first to train on): nothing to score, no crash.
+    answer = (segs) => rateSegments(teacher, segs.slice(0, 1));
+    expect((await learner.feedbackRound(trajs))!.newLabelAccuracy).toBeNaN();
+    answer = (segs) => [...rateSegments(teacher, segs.slice(0, 1)), { segment: 'elsewhere:0:5', rating: 0, classes: 3, teacher: 'x' }];
+    await expect(learner.feedbackRound(trajs)).rejects.toThrow(/answer 1 rates segment elsewhere:0:5, which was not asked/);
+    answer = (segs) => rateSegments(teacher, [segs[0], segs[0]]);
+    await expect(learner.feedbackRound(trajs)).rejects.toThrow(/rates segment .* again \(asked 1 time/);
+    model.dispose();
+
+    // A round whose one answer is the only rating so far: no training yet, and no crash.
+    const fresh = new RatingLearner(new RewardModel({ obsDim: 3, actDim: 2, hiddenDims: [8], members: 1, seed: 17 }), source,
+      { segmentLength: 5, queriesPerRound: 4, maxFeedback: 8, epochs: 1 }, new Rng(18));
+    answer = (segs) => rateSegments(teacher, segs.slice(2, 3));
+    expect(await fresh.feedbackRound(trajs)).toMatchObject({ asked: 4, labelled: 1, train: null, totalFeedback: 4, labelledFeedback: 1 });
+    fresh.model.dispose();
   });
 
   it('refuses a bad rating teacher spec by name, and SURF settings', () => {
