@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../core/rng.js';
-import { allocPairBatch, PairSampler, type PreferenceData } from '../agents/offline/data.js';
+import { allocPairBatch, PairSampler, type BatchSampler, type PreferenceData } from '../agents/offline/data.js';
 import { makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, type OfflineAlgo } from '../agents/offline/index.js';
 import { taskNames } from '../envs/registry.js';
 import { makeDataset } from '../experiments/datasets/make.js';
@@ -75,6 +75,7 @@ function reducedConfig(algo: OfflineAlgo, hidden: number[], steps: number, lr: n
       // Same proportions as the paper's schedule (200k BC of 500k), scaled down.
       return { agent: { hiddenDims: hidden, lr: policyLr, warmupSteps: Math.floor(steps / 50), bcSteps: Math.floor((steps * 2) / 5) }, batchPairs: 32 };
     case 'iql':
+    case 'rbrl-iql':
       return { agent: { hiddenDims: hidden, rewardHiddenDims: hidden, lr: valueLr, rewardSteps: Math.floor(steps / 10), actorCosineSteps: steps }, batchPairs: 8 };
     case 'ipl':
       return { agent: { hiddenDims: hidden, lr: valueLr }, batchPairs: 8 };
@@ -87,9 +88,11 @@ function reducedConfig(algo: OfflineAlgo, hidden: number[], steps: number, lr: n
 async function speed(data: PreferenceData): Promise<void> {
   const rows: (string | number)[][] = [['algo', 'nets', 'batch (pairs x 2 x H)', 'ms/update', 'gradient steps/s']];
   const rng = new Rng(0);
-  const sampler = new PairSampler(data);
+  const pairs = new PairSampler(data);
   for (const algo of OFFLINE_ALGOS.filter((a) => a !== 'pbc')) {
     const agent = makeOfflineAgent(algo, data.obsDim, data.actDim, algo === 'cpl' ? { bcSteps: 0 } : algo === 'sft' ? { allSteps: 0 } : {}, 0);
+    const own = (agent as Partial<{ makeSampler(d: PreferenceData): BatchSampler }>).makeSampler;
+    const sampler = own ? own.call(agent, data) : pairs;
     const P = OFFLINE_REGISTRY[algo].defaultBatchPairs;
     const batch = allocPairBatch(P, data.segmentLength, data.obsDim, data.actDim);
     for (let i = 0; i < 3; i++) agent.update(sampler.sample(rng, batch), i);
@@ -114,8 +117,8 @@ export async function main(args: string[]): Promise<void> {
   const tasks = wanted.filter((t) => known.has(t));
   const kinds = list(arg(args, 'kinds', 'dense,sparse')) as ('dense' | 'sparse')[];
   for (const k of kinds) if (k !== 'dense' && k !== 'sparse') throw new Error(`--kinds takes dense and/or sparse, got "${k}"`);
-  // pbc is a deprecated alias of sft: not run twice by default.
-  const algos = list(arg(args, 'algos', OFFLINE_ALGOS.filter((a) => a !== 'pbc').join(','))) as OfflineAlgo[];
+  // pbc is a deprecated alias of sft: not run twice by default; rbrl-iql needs rated datasets, which this script does not make.
+  const algos = list(arg(args, 'algos', OFFLINE_ALGOS.filter((a) => a !== 'pbc' && a !== 'rbrl-iql').join(','))) as OfflineAlgo[];
   for (const a of algos) if (!(OFFLINE_ALGOS as readonly string[]).includes(a)) throw new Error(`--algos: unknown "${a}"; expected ${OFFLINE_ALGOS.join(', ')}`);
   const seeds = list(arg(args, 'seeds', '0,1,2')).map(Number);
   const steps = int(args, 'steps', 2000);
@@ -144,7 +147,7 @@ export async function main(args: string[]): Promise<void> {
   };
 
   if (args.includes('--speed')) {
-    const ds = await makeDataset({ task: tasks[0] ?? 'drawer-open', kind: 'dense', episodes: 4, maxPathLength: 200, segmentLength: 64, segments: 40, pairsPerSegment: 4, seed: 0 });
+    const ds = await makeDataset({ task: tasks[0] ?? 'drawer-open', kind: 'dense', episodes: 4, maxPathLength: 200, segmentLength: 64, segments: 40, pairsPerSegment: 4, seed: 0, ratingTeacher: 'rating:classes=3' });
     await speed(ds.data);
     return;
   }

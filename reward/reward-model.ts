@@ -532,35 +532,21 @@ export class RewardModel {
         }
         let predicted: Int32Array | null = null;
         const xT = tf.tensor3d(x, [E, B * L, d]); // outside the loss function, as in stepOnWindows
-        const clsT = tf.tensor2d(cls, [E, B], 'int32');
         let loss: number;
         try {
           loss = optimizerStep(
           this.optimizer,
           () => {
-            const ret = tf.sum(tf.reshape(this.net.apply(xT), [E, B, L]), 2); // [E, B]
-            const lo = tf.min(ret, 1, true);
-            const hi = tf.max(ret, 1, true);
-            const rn = tf.div(tf.sub(ret, lo), tf.add(tf.sub(hi, lo), 1e-6));
-            const rv = rn.dataSync() as Float32Array;
-            const bounds = ratingBoundaries(rv, cls, E, B, C); // [E, C + 1], constants: no gradient
-            const bt = tf.tensor3d(bounds, [E, 1, C + 1]);
-            const r3 = tf.expandDims(rn, 2); // [E, B, 1]
-            const lower = tf.sub(r3, tf.slice(bt, [0, 0, 0], [E, 1, C]));
-            const upper = tf.sub(r3, tf.slice(bt, [0, 0, 1], [E, 1, C]));
-            const logits = tf.mul(-k, tf.mul(lower, upper)); // [E, B, C]
-            const logp = tf.logSoftmax(logits, 2);
-            predicted = (tf.argMax(logits, 2).dataSync() as Int32Array).slice();
-            const onehot = tf.oneHot(clsT, C);
-            // Mean over the batch per member, summed over members (as the preference loss).
-            return tf.div(tf.neg(tf.sum(tf.mul(onehot, logp))), B) as tf.Scalar;
+            const ret = tf.sum(tf.reshape(this.net.apply(xT), [E, B, L]), 2) as tf.Tensor2D; // [E, B]
+            const r = ratingCrossEntropy(ret, cls, C, k);
+            predicted = r.predicted;
+            return r.loss;
           },
           this.net.variables,
           { name: 'rating loss' },
           );
         } finally {
           xT.dispose();
-          clsT.dispose();
         }
         const pred = predicted as Int32Array | null;
         if (pred) for (let i = 0; i < E * B; i++) if (pred[i] === cls[i]) correct++;
@@ -635,6 +621,31 @@ export class RewardModel {
     this.net.dispose();
     this.optimizer.dispose();
   }
+}
+
+/**
+ * The rating loss of E models' returns `ret` [E, B] of B rated segments (classes `cls` [E * B], C of them,
+ * sharpness k), for use inside a gradient: per member the returns are min-max normalised to [0, 1] over
+ * the batch, class boundaries placed by the ratings' shares (constants, no gradient), class i's logit
+ * -k (R~ - b_i)(R~ - b_{i+1}); loss = cross-entropy, mean over the batch per member, summed over members
+ * (as the preference loss). Also each segment's most probable class.
+ */
+export function ratingCrossEntropy(ret: tf.Tensor2D, cls: Int32Array, C: number, k: number): { loss: tf.Scalar; predicted: Int32Array } {
+  const [E, B] = ret.shape;
+  if (cls.length !== E * B) throw new Error(`ratingCrossEntropy: ${cls.length} classes for ${E} x ${B} returns`);
+  const lo = tf.min(ret, 1, true);
+  const hi = tf.max(ret, 1, true);
+  const rn = tf.div(tf.sub(ret, lo), tf.add(tf.sub(hi, lo), 1e-6));
+  const bounds = ratingBoundaries(rn.dataSync() as Float32Array, cls, E, B, C); // [E, C + 1]
+  const bt = tf.tensor3d(bounds, [E, 1, C + 1]);
+  const r3 = tf.expandDims(rn, 2); // [E, B, 1]
+  const lower = tf.sub(r3, tf.slice(bt, [0, 0, 0], [E, 1, C]));
+  const upper = tf.sub(r3, tf.slice(bt, [0, 0, 1], [E, 1, C]));
+  const logits = tf.mul(-k, tf.mul(lower, upper)); // [E, B, C]
+  const logp = tf.logSoftmax(logits, 2);
+  const predicted = (tf.argMax(logits, 2).dataSync() as Int32Array).slice();
+  const onehot = tf.oneHot(tf.tensor2d(cls, [E, B], 'int32'), C);
+  return { loss: tf.div(tf.neg(tf.sum(tf.mul(onehot, logp))), B) as tf.Scalar, predicted };
 }
 
 function softplus(z: number): number {

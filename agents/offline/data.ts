@@ -38,6 +38,13 @@ export interface PreferenceData {
   pairB: Int32Array;
   /** [P] P(A preferred). */
   labels: Float32Array;
+  /**
+   * [N] optional: each segment's rating, 0 (worst) .. ratingClasses - 1 (rating-based RL's single-segment
+   * labels, read by rbrl-iql); the pairs are still there for the pairwise learners on the same segments.
+   */
+  ratings?: Int32Array;
+  /** Number of rating classes (with `ratings`). */
+  ratingClasses?: number;
 }
 
 /** Checks sizes, index ranges and label values; every message names the field. */
@@ -83,6 +90,16 @@ export function validatePreferenceData(d: PreferenceData, where = 'dataset'): vo
     const y = d.labels[i];
     if (y !== 0 && y !== 1 && y !== 0.5) throw new Error(`${where}: labels[${i}] must be 1, 0 or 0.5, got ${y}`);
   }
+  if ((d.ratings === undefined) !== (d.ratingClasses === undefined)) throw new Error(`${where}: ratings and ratingClasses must be given together`);
+  if (d.ratings) {
+    const C = d.ratingClasses!;
+    if (!(Number.isInteger(C) && C >= 2)) throw new Error(`${where}: ratingClasses must be an integer >= 2, got ${C}`);
+    expect('ratings', N);
+    for (let s = 0; s < N; s++) {
+      const r = d.ratings[s];
+      if (!(Number.isInteger(r) && r >= 0 && r < C)) throw new Error(`${where}: ratings[${s}] = ${r} is outside [0, ${C - 1}]`);
+    }
+  }
   for (const f of ['obs', 'actions', 'rewards'] as const) {
     const a = d[f];
     for (let i = 0; i < a.length; i++) {
@@ -102,6 +119,9 @@ export interface PairBatch extends Batch {
   segmentLength: number;
   /** [P] P(A preferred). */
   labels: Float32Array;
+  /** [2P] the rating of each segment row, of ratingClasses classes (RatedSegmentSampler's batches only). */
+  ratings?: Int32Array;
+  ratingClasses?: number;
 }
 
 export function isPairBatch(b: Batch): b is PairBatch {
@@ -208,6 +228,41 @@ export class TopEpisodeSampler implements BatchSampler {
     for (let row = 0; row < 2 * out.pairs; row++) {
       const e = this.episodes[rng.int(this.episodes.length)];
       copyWindow(d, e, rng.int(T - H + 1), H, out, row);
+    }
+    out.labels.fill(0.5);
+    out.dones.fill(0);
+    return out;
+  }
+}
+
+/**
+ * Rating-based RL's batches: 2P rated segments drawn uniformly with replacement, laid out as a PairBatch
+ * (rows paired arbitrarily, label 0.5, read by nobody) with `ratings` holding each row's class, so the
+ * value learner's TD rows and the rating loss's segment returns come from the same rows.
+ */
+export class RatedSegmentSampler implements BatchSampler {
+  readonly segmentLength: number;
+  readonly classes: number;
+
+  constructor(readonly data: PreferenceData) {
+    validatePreferenceData(data);
+    if (!data.ratings) throw new Error('this dataset has no segment ratings: make one with `pbrl dataset make ... --rating-teacher rating:classes=3`');
+    this.segmentLength = data.segmentLength;
+    this.classes = data.ratingClasses!;
+  }
+
+  sample(rng: Rng, out: PairBatch): PairBatch {
+    const d = this.data;
+    const H = this.segmentLength;
+    if (out.segmentLength !== H) throw new Error(`RatedSegmentSampler: batch segment length ${out.segmentLength} differs from the dataset's ${H}`);
+    const rows = 2 * out.pairs;
+    if (!out.ratings || out.ratings.length !== rows) out.ratings = new Int32Array(rows);
+    out.ratingClasses = this.classes;
+    const N = d.segEpisode.length;
+    for (let row = 0; row < rows; row++) {
+      const seg = rng.int(N);
+      out.ratings[row] = d.ratings![seg];
+      copyWindow(d, d.segEpisode[seg], d.segStart[seg], H, out, row);
     }
     out.labels.fill(0.5);
     out.dones.fill(0);

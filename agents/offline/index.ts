@@ -10,9 +10,10 @@ import { DPPO, DppoConfigSchema } from './dppo.js';
 import { PercentBC, PercentBcConfigSchema, SFT, SftConfigSchema } from './filtered-bc.js';
 import { IPL, IplConfigSchema } from './ipl.js';
 import { IQL, IqlConfigSchema } from './iql.js';
+import { RbrlIQL, RbrlIqlConfigSchema } from './rbrl-iql.js';
 
 /** `pbc` is a deprecated alias of `sft` (see filtered-bc.ts). */
-export const OFFLINE_ALGOS = ['bc', 'sft', 'percent-bc', 'pbc', 'iql', 'cpl', 'ipl', 'dppo'] as const;
+export const OFFLINE_ALGOS = ['bc', 'sft', 'percent-bc', 'pbc', 'iql', 'cpl', 'ipl', 'dppo', 'rbrl-iql'] as const;
 export type OfflineAlgo = (typeof OFFLINE_ALGOS)[number];
 
 export function isOfflineAlgoName(name: unknown): name is OfflineAlgo {
@@ -39,6 +40,8 @@ export const OFFLINE_REGISTRY: Readonly<Record<OfflineAlgo, OfflineEntry>> = {
   ipl: { description: 'IPL: Q-function fitted to preferences via its implicit reward', defaultBatchPairs: 16, schema: IplConfigSchema, create: (o, a, c, s) => new IPL(o, a, c, s) },
   // 128 pairs = 256 segments: the reference's policy batch of 256 segments (its predictor takes 256 pairs).
   dppo: { description: 'DPPO: preference predictor, then a contrastive policy-segment distance loss, no reward, no RL', defaultBatchPairs: 128, schema: DppoConfigSchema, create: (o, a, c, s) => new DPPO(o, a, c, s) },
+  // As P-IQL's 96 pairs: 192 rated segments per batch.
+  'rbrl-iql': { description: 'rating-based RL offline: a reward model fitted to segment ratings (RbRL\'s multi-class loss), then IQL on it', defaultBatchPairs: 96, schema: RbrlIqlConfigSchema, create: (o, a, c, s) => new RbrlIQL(o, a, c, s) },
 };
 
 /**
@@ -81,6 +84,6 @@ export function warnPbc(): void {
   console.warn('offline algo "pbc" is deprecated: it now runs "sft" (the reference SFT: BC on all segments, then on the preferred ones, ties at full weight); use --algo sft, or percent-bc for %BC');
 }
 
-export { BC, SFT, PercentBC, CPL, IQL, IPL, DPPO };
+export { BC, SFT, PercentBC, CPL, IQL, IPL, DPPO, RbrlIQL };
 export * from './data.js';
 export * from './common.js';

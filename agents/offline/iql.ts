@@ -43,10 +43,10 @@ export const IqlConfigSchema = z
 export type IqlConfig = z.infer<typeof IqlConfigSchema>;
 
 export class IQL extends ValueLearner {
-  readonly name = 'iql';
+  readonly name: string = 'iql';
   readonly config: IqlConfig;
   readonly reward: MLP;
-  private rewardOpt: Adam;
+  protected rewardOpt: Adam;
   protected override readonly actorBeforeCritic = true;
 
   constructor(obsDim: number, actDim: number, config: Partial<IqlConfig> = {}, seed = 0) {
@@ -88,9 +88,14 @@ export class IQL extends ValueLearner {
     return m;
   }
 
+  /** The reward the critic regresses onto, for B transitions (rbrl-iql standardises it). */
+  protected criticReward(sa: tf.Tensor2D, B: number): tf.Tensor1D {
+    return tf.reshape(this.reward.apply(sa, { paramGrad: false }), [B]) as tf.Tensor1D;
+  }
+
   protected criticStep(_batch: PairBatch, td: TdRows, sa: tf.Tensor2D, nextV: tf.Tensor1D): Record<string, number> {
     const B = td.size;
-    const r = tf.reshape(this.reward.apply(sa, { paramGrad: false }), [B]);
+    const r = this.criticReward(sa, B);
     const target = tf.add(r, tf.mul(this.config.discount, nextV));
     const loss = optimizerStep(this.criticOpt, () => {
       const q = tf.reshape(this.critic.apply(sa), [2, B]);

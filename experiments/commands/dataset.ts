@@ -31,6 +31,7 @@ interface MakeOpts {
   valueFrom?: string;
   valueSamples?: string;
   poses?: boolean;
+  ratingTeacher?: string;
   goalObservable?: boolean;
   envVersion?: string;
   valueHorizon?: string;
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--value-from <sac>', 'regret teacher: V(s) from this SAC checkpoint\'s critic (mean of the Q heads over sampled actions, as CPL\'s rl_sum) instead of scripted-expert rollouts')
     .option('--value-samples <n>', 'regret teacher with --value-from: actions sampled per state (default 64)')
     .option('--poses', 'record body poses (for the viewer; larger file)')
+    .option('--rating-teacher <spec>', 'also rate every segment into k classes for rating-based RL (pbrl train --algo rbrl-iql), e.g. rating:classes=3 (return range: this dataset\'s segment returns unless lo/hi are given)')
     .option('--goal-observable', 'show the goal in obs[36:39] (default hidden, as Meta-World\'s raw tasks and B-Pref; the scripted expert reads it from the env either way)')
     .option('--env-version <v>', 'Meta-World version to match where they differ: v2 (B-Pref, mid-2021; default) | v3')
     .option('--value-horizon <n>', 'regret teacher: expert steps per V* estimate (default 200)')
@@ -107,6 +109,7 @@ export function register(program: Command): void {
         valueFrom: opts.valueFrom,
         valueSamples: int('value-samples', opts.valueSamples, 1),
         poses: Boolean(opts.poses),
+        ratingTeacher: opts.ratingTeacher,
         goalObservable: Boolean(opts.goalObservable),
         envVersion: opts.envVersion === undefined ? undefined : parseEnvVersion(opts.envVersion, '--env-version'),
         valueHorizon: int('value-horizon', opts.valueHorizon, 1),

@@ -20,6 +20,7 @@
  *   segStart     i32 [N]
  *   pairA, pairB i32 [P]                  segment indices of each labelled pair
  *   labels       f32 [P]                  P(A preferred): 1, 0 or 0.5 (equal)
+ *   ratings      i32 [N]                  optional: each segment's rating class (header.rating says by whom)
  *   poses        f32 [E, T + 1, bodies, 7] optional: position + quaternion (xyzw) of each body
  */
 import { existsSync, statSync } from 'node:fs';
@@ -83,6 +84,11 @@ export const DatasetHeaderSchema = z
       z.object({ kind: z.literal('scripted-mix') }).strict(),
       z.object({ kind: z.literal('sac'), checkpoint: z.string(), actionNoise: z.number().nonnegative() }).strict(),
     ]).optional(),
+    /**
+     * With the `ratings` array: who rated every segment (the rating teacher's spec, its return range
+     * included) into how many classes, for rating-based RL (rbrl-iql); the pairs are labelled as always.
+     */
+    rating: z.object({ teacher: z.string().min(1), classes: z.number().int().min(2) }).strict().optional(),
     createdAt: z.string(),
     pbrlVersion: z.string(),
   })
@@ -123,6 +129,8 @@ export function validateDataset(ds: OfflineDataset, where = 'dataset'): void {
     ['segments', h.segments, d.segEpisode.length], ['pairs', h.pairs, d.labels.length],
   ];
   for (const [f, hv, dv] of pairs) if (hv !== dv) throw new Error(`${where}: header.${f} is ${hv} but the arrays hold ${dv}`);
+  if ((h.rating === undefined) !== (d.ratings === undefined)) throw new Error(`${where}: header.rating and the ratings array must be given together`);
+  if (h.rating && h.rating.classes !== d.ratingClasses) throw new Error(`${where}: header.rating.classes is ${h.rating.classes} but the data says ${d.ratingClasses}`);
   validatePreferenceData(d, where);
   if (ds.episodeSource.length !== h.episodes) throw new Error(`${where}: episodeSource has ${ds.episodeSource.length} values, expected ${h.episodes}`);
   for (let e = 0; e < h.episodes; e++) {
@@ -144,6 +152,7 @@ export function writeDataset(path: string, ds: OfflineDataset): void {
     segEpisode: d.segEpisode, segStart: d.segStart, pairA: d.pairA, pairB: d.pairB, labels: d.labels,
   };
   if (ds.poses) arrays.poses = ds.poses;
+  if (d.ratings) arrays.ratings = d.ratings;
   writeBinFile(path, ds.header, arrays);
 }
 
@@ -162,6 +171,7 @@ export function readDataset(path: string): OfflineDataset {
     if (dtypeOf(a) !== dtype) throw new Error(`${path}: array "${name}" is ${dtypeOf(a)}, expected ${dtype}`);
   }
   if (arrays.poses && dtypeOf(arrays.poses) !== 'f32') throw new Error(`${path}: array "poses" is ${dtypeOf(arrays.poses)}, expected f32`);
+  if (arrays.ratings && dtypeOf(arrays.ratings) !== 'i32') throw new Error(`${path}: array "ratings" is ${dtypeOf(arrays.ratings)}, expected i32`);
   const ds: OfflineDataset = {
     header: h,
     data: {
@@ -169,6 +179,8 @@ export function readDataset(path: string): OfflineDataset {
       obs: arrays.obs as Float32Array, actions: arrays.actions as Float32Array, rewards: arrays.rewards as Float32Array,
       success: arrays.success as Uint8Array, segEpisode: arrays.segEpisode as Int32Array, segStart: arrays.segStart as Int32Array,
       pairA: arrays.pairA as Int32Array, pairB: arrays.pairB as Int32Array, labels: arrays.labels as Float32Array,
+      ...(arrays.ratings ? { ratings: arrays.ratings as Int32Array } : {}),
+      ...(h.rating ? { ratingClasses: h.rating.classes } : {}),
     },
     episodeSource: arrays.episodeSource as Int32Array,
     ...(arrays.poses ? { poses: arrays.poses as Float32Array } : {}),
@@ -188,7 +200,15 @@ export function describeDataset(ds: OfflineDataset): string {
     ...h.sources.map((s) => `  source ${s.policy} noise ${s.noise}: ${s.episodes} episodes, success ${(100 * s.successRate).toFixed(0)}%, mean return ${s.meanReturn.toFixed(1)}`),
     h.behaviour?.kind === 'sac' ? `behaviour policy: SAC ${h.behaviour.checkpoint} with action noise ${h.behaviour.actionNoise}` : 'behaviour policy: scripted mix',
     ...(h.regretValue ? [h.regretValue.source === 'sac-critic' ? `regret V: SAC critic ${h.regretValue.checkpoint} (${h.regretValue.samples} action samples per state)` : `regret V: scripted-expert rollouts (gamma ${h.regretValue.gamma}, ${h.regretValue.horizon} steps)`] : []),
+    ...(h.rating && ds.data.ratings ? [`ratings by "${h.rating.teacher}": ${ratingCounts(ds.data.ratings, h.rating.classes)}`] : []),
     h.poseBodies ? `poses of ${h.poseBodies.length} bodies` : 'no poses',
   ];
   return lines.join('\n');
+}
+
+/** "class 0: 120, class 1: 90, ..." for `pbrl dataset info`. */
+function ratingCounts(ratings: Int32Array, classes: number): string {
+  const n = new Array(classes).fill(0);
+  for (const r of ratings) n[r]++;
+  return n.map((c, i) => `class ${i}: ${c}`).join(', ');
 }

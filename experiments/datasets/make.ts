@@ -22,7 +22,7 @@ import { getTask, makeEnv } from '../../envs/registry.js';
 import { EpisodeRecorder } from '../../envs/recorder.js';
 import { DEFAULT_ENV_VERSION, ENV_VERSIONS } from '../../envs/sawyer-env.js';
 import { segmentId, type RewardSegment } from '../../reward/segments.js';
-import { parseSpecParts, parseTeacher } from '../../reward/teachers/parse.js';
+import { parseRatingTeacher, parseSpecParts, parseTeacher } from '../../reward/teachers/parse.js';
 import { returnMargin } from '../../reward/teachers/teacher.js';
 import { versions } from '../versions.js';
 import { expertValues } from './expert-value.js';
@@ -88,6 +88,18 @@ export const MakeDatasetSchema = z
     valueHorizon: z.number().int().positive().default(200),
     /** Record body poses (for the viewer); makes the file larger. */
     poses: z.boolean().default(false),
+    /**
+     * Also rate every segment with this rating teacher (`rating:classes=3`; without lo/hi its return
+     * range is the lowest and highest segment return of this dataset), for rating-based RL (rbrl-iql).
+     */
+    ratingTeacher: z.string().min(1).optional().superRefine((s, ctx) => {
+      if (s === undefined) return;
+      try {
+        parseRatingTeacher(s);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    }),
   })
   .strict();
 
@@ -358,6 +370,7 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
     }
   }
   if (kept === 0) throw new Error(`teacher "${o.teacher}" skipped all ${skipped} queries; no labelled pairs`);
+  const rated = o.ratingTeacher === undefined ? undefined : rateSegments(o.ratingTeacher, segs, root.split('rating-teacher'));
 
   return {
     header: {
@@ -381,6 +394,7 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       envVersion: o.envVersion,
       behaviour,
       ...(regretValue ? { regretValue } : {}),
+      ...(rated ? { rating: { teacher: rated.teacher, classes: rated.classes } } : {}),
       createdAt: new Date().toISOString(),
       pbrlVersion: String(versions().pbrl),
     },
@@ -388,8 +402,19 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
       obsDim, actDim, episodes: E, episodeLength: T, segmentLength: H,
       obs, actions, rewards, success, segEpisode, segStart,
       pairA: pa.slice(0, kept), pairB: pb.slice(0, kept), labels: lab.slice(0, kept),
+      ...(rated ? { ratings: rated.ratings, ratingClasses: rated.classes } : {}),
     },
     episodeSource,
     ...(poses ? { poses } : {}),
   };
+}
+
+/**
+ * Every segment's rating (its own rng stream, so the pairs and their labels are the same with or without
+ * ratings). Without lo/hi in the spec the teacher's return range is this dataset's segment returns.
+ */
+function rateSegments(spec: string, segs: readonly RewardSegment[], rng: Rng): { teacher: string; classes: number; ratings: Int32Array } {
+  const teacher = parseRatingTeacher(spec, rng);
+  if (!/\blo=/.test(spec)) teacher.fitReturnRange(segs);
+  return { teacher: teacher.spec, classes: teacher.classes, ratings: Int32Array.from(segs, (s) => teacher.rate(s)) };
 }

@@ -130,6 +130,7 @@ export function datasetNpzEntries(ds: OfflineDataset): Record<string, NpzEntry> 
     header: { data: headerBytes, shape: [headerBytes.length] },
   };
   if (ds.poses && h.poseBodies) out.poses = { data: ds.poses, shape: [E, T + 1, h.poseBodies.length, 7] };
+  if (d.ratings) out.ratings = { data: d.ratings, shape: [h.segments] };
   return out;
 }
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../core/backend.js';
 import { Rng } from '../../../core/rng.js';
 import { allocBatch } from '../../../agents/replay-buffer.js';
-import { allocPairBatch, PairSampler } from '../../../agents/offline/data.js';
+import { allocPairBatch, PairSampler, RatedSegmentSampler } from '../../../agents/offline/data.js';
 import { makeOfflineAgent, OFFLINE_ALGOS, CPL, IQL } from '../../../agents/offline/index.js';
 import { syntheticData } from './fixtures.js';
 
@@ -24,14 +24,18 @@ const small: Record<string, Record<string, unknown>> = {
   cpl: { hiddenDims: [16, 16], warmupSteps: 3, bcSteps: 4 },
   iql: { hiddenDims: [16, 16], rewardHiddenDims: [16], rewardSteps: 5, actorCosineSteps: 50 },
   ipl: { hiddenDims: [16, 16] },
+  'rbrl-iql': { hiddenDims: [16, 16], rewardHiddenDims: [16], rewardSteps: 5, actorCosineSteps: 50 },
 };
 
-const data = syntheticData();
+// Rated too, for rbrl-iql's sampler.
+const data = { ...syntheticData(), ratingClasses: 3, ratings: Int32Array.from({ length: 12 }, (_, i) => i % 3) };
 const sampler = new PairSampler(data);
 
-function batches(n: number, seed: number) {
+/** Batches from the algorithm's own sampler where it has one (rbrl-iql: rated segments), else labelled pairs. */
+function batches(n: number, seed: number, algo?: string) {
   const rng = new Rng(seed);
-  return Array.from({ length: n }, () => sampler.sample(rng, allocPairBatch(4, data.segmentLength, data.obsDim, data.actDim)));
+  const s = algo === 'rbrl-iql' ? new RatedSegmentSampler(data) : sampler;
+  return Array.from({ length: n }, () => s.sample(rng, allocPairBatch(4, data.segmentLength, data.obsDim, data.actDim)));
 }
 
 describe('offline agents', () => {
@@ -42,7 +46,7 @@ describe('offline agents', () => {
       const a = agent.act(obs, 5, true);
       expect(a.length).toBe(5 * data.actDim);
       expect(Array.from(a).every((x) => x >= -1 && x <= 1)).toBe(true);
-      const bs = batches(20, 4);
+      const bs = batches(20, 4, algo);
       for (let i = 0; i < 8; i++) agent.update(bs[i], i); // past every phase switch
       const before = tf.memory().numTensors;
       let m: Record<string, number> = {};
@@ -55,7 +59,7 @@ describe('offline agents', () => {
     });
 
     it(`${algo}: a restored checkpoint continues exactly like the original`, async () => {
-      const bs = batches(10, 5);
+      const bs = batches(10, 5, algo);
       const a = makeOfflineAgent(algo, data.obsDim, data.actDim, small[algo], 2);
       for (let i = 0; i < 5; i++) a.update(bs[i], i);
       const state = JSON.parse(JSON.stringify(await a.saveState()));
@@ -102,7 +106,7 @@ describe('offline agents', () => {
     expect(() => makeOfflineAgent('cpl', 6, 2, { contrastiveBias: 2 })).toThrow(/contrastiveBias/);
     expect(() => makeOfflineAgent('iql', 6, 2, { expectile: 1.5 })).toThrow(/expectile/);
     expect(() => makeOfflineAgent('ipl', 6, 2, { chi2Coef: 1 })).toThrow(/chi2Coef/);
-    expect(() => makeOfflineAgent('dqn', 6, 2)).toThrow(/unknown offline algorithm "dqn".*bc, sft, percent-bc, pbc, iql, cpl, ipl/);
+    expect(() => makeOfflineAgent('dqn', 6, 2)).toThrow(/unknown offline algorithm "dqn".*bc, sft, percent-bc, pbc, iql, cpl, ipl, dppo, rbrl-iql/);
     const bc = makeOfflineAgent('bc', 6, 2, small.bc);
     expect(() => bc.update(allocBatch(8, 6, 2), 0)).toThrow(/labelled segment pairs/);
     expect(() => bc.act(new Float32Array(7), 1, true)).toThrow(/7 values for 1 observations of 6/);
