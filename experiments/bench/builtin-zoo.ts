@@ -120,6 +120,36 @@ const dppoSmall: SuiteSpec = {
   datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64, goalObservable: false }, dense: { segments: 300, pairsPerSegment: 16 } },
 };
 
+/**
+ * `rbrl-offline-small`: rating-based RL offline (agents/offline/rbrl-iql.ts: IQL on a reward fitted to
+ * segment ratings with RbRL's loss) vs P-IQL on the same datasets, at dppo-small's scale on the three
+ * offline-cpl-reduced tasks where P-IQL learned something (button-press, door-open, plate-slide; goal
+ * hidden): dense datasets of 60 rollouts x 200 steps, 300 segments of 64 steps, each rated into 3
+ * classes by its true return (equal-width bins over the dataset's range) and compared with 16 random
+ * partners by the oracle (4800 pairs). So RbRL reads 300 ratings where P-IQL reads 4800 pair labels
+ * (the paper's equal-query comparison would give P-IQL 300 pairs). 3000 gradient steps, 64 x 64 nets,
+ * 32 pairs (64 segments) per batch, reward trained for the first 300 steps, seeds 0-2: 18 cells.
+ */
+const rbrlOfflineSmall: SuiteSpec = {
+  name: 'rbrl-offline-small',
+  description: 'Rating-based RL offline (rbrl-iql) vs P-IQL on the same datasets: button-press, door-open, plate-slide (goal hidden), 60 x 200-step scripted-mix rollouts, 300 segments rated into 3 classes (RbRL: 300 ratings) and 16 oracle pairs each (P-IQL: 4800 pairs), 3000 gradient steps, 64x64 nets, 32 pairs per batch, 3 seeds.',
+  smokeScale: true,
+  axes: { algo: ['rbrl-iql', 'iql'], task: ['button-press', 'door-open', 'plate-slide'], seed: [0, 1, 2], data: ['dense'], teacher: ['oracle'] },
+  steps: DPPO_STEPS,
+  evalEvery: 500,
+  evalEpisodes: 10,
+  config: { maxPathLength: 200, agent: { hiddenDims: [64, 64] } },
+  algoConfig: {
+    'rbrl-iql': { batchPairs: DPPO_PAIRS, agent: { lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: DPPO_STEPS / 10, actorCosineSteps: DPPO_STEPS } },
+    iql: { batchPairs: DPPO_PAIRS, agent: { lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: DPPO_STEPS / 10, actorCosineSteps: DPPO_STEPS } },
+  },
+  datasets: {
+    common: { episodes: 60, maxPathLength: 200, segmentLength: 64, goalObservable: false, ratingTeacher: 'rating:classes=3' },
+    dense: { segments: 300, pairsPerSegment: 16 },
+  },
+};
+
 export const ZOO_SUITES: Readonly<Record<string, SuiteSpec>> = {
   'qpa-small': qpaSmall, 'rbrl-small': rbrlSmall, 'heron-small': heronSmall, 'dppo-small': dppoSmall, 'prior-small': priorSmall,
+  'rbrl-offline-small': rbrlOfflineSmall,
 };
