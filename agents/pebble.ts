@@ -19,6 +19,7 @@ import type { Trajectory } from '../core/types.js';
 import { Rng } from '../core/rng.js';
 import { PreferenceLearner, returnMargin, type RoundResult } from '../reward/index.js';
 import type { PreferenceLearnerState } from '../reward/feedback.js';
+import type { PriorTrainResult } from '../reward/prior.js';
 import { base64ToF32, f32ToBase64 } from '../core/serialize.js';
 import type { Batch, ReplayBuffer } from './replay-buffer.js';
 import type { SAC } from './sac.js';
@@ -221,6 +222,13 @@ export class Pebble {
           if (round.train) {
             metrics.reward_train_accuracy = round.train.trainAccuracy;
             metrics.reward_train_loss = round.train.loss;
+            // Hindsight PRIOR's round: its loss parts and the world model's next-state loss.
+            const prior = round.train as Partial<PriorTrainResult>;
+            if (prior.priorLoss !== undefined) {
+              metrics.reward_preference_loss = prior.preferenceLoss!;
+              metrics.reward_prior_loss = prior.priorLoss;
+              if (Number.isFinite(prior.worldModelLoss)) metrics.prior_world_model_loss = prior.worldModelLoss!;
+            }
           }
           if (Number.isFinite(round.newLabelAccuracy)) metrics.reward_new_label_accuracy = round.newLabelAccuracy;
         }

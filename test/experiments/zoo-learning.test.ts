@@ -106,6 +106,9 @@ describe('method zoo learning (reach, goal visible, 3k steps, 540 queries)', () 
     // Reward recovery is logged every round (the paper's metric); PRIOR trained its world model and aux loss.
     expect(rounds.every((r) => Number.isFinite(r.reward_true_corr) && Number.isFinite(r.reward_true_spearman))).toBe(true);
     expect(priorLast && Number.isFinite(priorLast.worldModelLoss) && priorLast.priorLoss > 0).toBe(true);
+    // ... and metrics.jsonl says so for every round: the loss parts and the world model's loss.
+    expect(rounds.every((r) => Number(r.reward_prior_loss) > 0 && Number(r.reward_preference_loss) > 0 && Number.isFinite(r.prior_world_model_loss))).toBe(true);
+    expect(last.reward_prior_loss).toBeCloseTo(priorLast!.priorLoss, 6);
     // Threshold as above: 1.5x the random policy's true return (70.4) on these 10 episodes.
     // Measured at seed 0 (2026-12-01): return 201.7, success 0.2, last-round reward_true_corr 0.656 /
     // Spearman 0.739, world-model loss 0.0020, aux loss 0.067; 24 s wall.
