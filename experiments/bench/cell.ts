@@ -208,6 +208,7 @@ export function datasetMakeArgs(ds: DatasetJob): string[] {
   if (o.segments !== undefined) args.push('--segments', String(o.segments));
   if (o.includeRandom) args.push('--random');
   if (o.poses) args.push('--poses');
+  if (o.ratingTeacher !== undefined) args.push('--rating-teacher', o.ratingTeacher);
   if (o.checkpoints.length) args.push('--checkpoint', ...o.checkpoints);
   const extra = o as Record<string, unknown>;
   if (extra.goalObservable === true) args.push('--goal-observable');

@@ -12,7 +12,7 @@ import { makeDataset, type MakeDatasetOptions } from '../datasets/make.js';
 import { writeDatasetNpz } from '../datasets/npz.js';
 import { parseEnvVersion } from '../../envs/sawyer-env.js';
 
-interface MakeOpts {
+export interface MakeOpts {
   task: string;
   kind: string;
   teacher: string;
@@ -54,6 +54,44 @@ function nonNeg(name: string, v: string): number {
   return n;
 }
 
+/**
+ * `pbrl dataset make`'s flags as make options (unset flags left out, so the schema's defaults apply).
+ * The bench runner builds datasets through these flags (experiments/bench/cell.ts datasetMakeArgs);
+ * its tests parse them back through here.
+ */
+export function makeOptionsFromCli(opts: MakeOpts): MakeDatasetOptions {
+  if (opts.kind !== 'dense' && opts.kind !== 'sparse') throw new Error(`--kind must be "dense" or "sparse", got "${opts.kind}"`);
+  if (opts.policy !== undefined && opts.noise !== undefined) throw new Error('--policy replaces the scripted mix, so --noise does not apply; use --checkpoint to add SAC runs to the scripted mix instead');
+  if (opts.actionNoise !== undefined && opts.policy === undefined) throw new Error('--action-noise applies to --policy only (--checkpoint-noise for --checkpoint)');
+  const options: MakeDatasetOptions = {
+    task: opts.task,
+    kind: opts.kind,
+    teacher: opts.teacher,
+    seed: int('seed', opts.seed, 0),
+    episodes: int('episodes', opts.episodes, 1),
+    segments: int('segments', opts.segments, 2),
+    segmentLength: int('segment-length', opts.segmentLength, 1),
+    pairsPerSegment: int('pairs-per-segment', opts.pairsPerSegment, 0),
+    maxPathLength: int('max-path-length', opts.maxPathLength, 1),
+    noise: opts.noise?.split(',').map((s) => nonNeg('noise', s)),
+    includeRandom: Boolean(opts.random),
+    checkpoints: opts.checkpoint ?? [],
+    checkpointNoise: opts.checkpointNoise === undefined ? undefined : nonNeg('checkpoint-noise', opts.checkpointNoise),
+    policy: opts.policy,
+    actionNoise: opts.actionNoise === undefined ? undefined : nonNeg('action-noise', opts.actionNoise),
+    valueFrom: opts.valueFrom,
+    valueSamples: int('value-samples', opts.valueSamples, 1),
+    poses: Boolean(opts.poses),
+    ratingTeacher: opts.ratingTeacher,
+    goalObservable: Boolean(opts.goalObservable),
+    envVersion: opts.envVersion === undefined ? undefined : parseEnvVersion(opts.envVersion, '--env-version'),
+    valueHorizon: int('value-horizon', opts.valueHorizon, 1),
+    valueGamma: opts.valueGamma === undefined ? undefined : nonNeg('value-gamma', opts.valueGamma),
+  };
+  for (const k of Object.keys(options) as (keyof MakeDatasetOptions)[]) if (options[k] === undefined) delete options[k];
+  return options;
+}
+
 export function register(program: Command): void {
   const ds = program.command('dataset').description('offline preference datasets: make, info, export-npz');
 
@@ -87,35 +125,7 @@ export function register(program: Command): void {
     .option('--no-progress', 'no progress output')
     .addHelpText('after', `\nTeachers (regret: V* from scripted-expert rollouts replayed from each segment boundary):\n${describeTeachers()}\n\nExample:\n  pbrl dataset make --task drawer-open --kind dense --segments 500 --pairs-per-segment 32 --out data/drawer-open-dense.pbrlds`)
     .action(async (opts: MakeOpts) => {
-      if (opts.kind !== 'dense' && opts.kind !== 'sparse') throw new Error(`--kind must be "dense" or "sparse", got "${opts.kind}"`);
-      if (opts.policy !== undefined && opts.noise !== undefined) throw new Error('--policy replaces the scripted mix, so --noise does not apply; use --checkpoint to add SAC runs to the scripted mix instead');
-      if (opts.actionNoise !== undefined && opts.policy === undefined) throw new Error('--action-noise applies to --policy only (--checkpoint-noise for --checkpoint)');
-      const options: MakeDatasetOptions = {
-        task: opts.task,
-        kind: opts.kind,
-        teacher: opts.teacher,
-        seed: int('seed', opts.seed, 0),
-        episodes: int('episodes', opts.episodes, 1),
-        segments: int('segments', opts.segments, 2),
-        segmentLength: int('segment-length', opts.segmentLength, 1),
-        pairsPerSegment: int('pairs-per-segment', opts.pairsPerSegment, 0),
-        maxPathLength: int('max-path-length', opts.maxPathLength, 1),
-        noise: opts.noise?.split(',').map((s) => nonNeg('noise', s)),
-        includeRandom: Boolean(opts.random),
-        checkpoints: opts.checkpoint ?? [],
-        checkpointNoise: opts.checkpointNoise === undefined ? undefined : nonNeg('checkpoint-noise', opts.checkpointNoise),
-        policy: opts.policy,
-        actionNoise: opts.actionNoise === undefined ? undefined : nonNeg('action-noise', opts.actionNoise),
-        valueFrom: opts.valueFrom,
-        valueSamples: int('value-samples', opts.valueSamples, 1),
-        poses: Boolean(opts.poses),
-        ratingTeacher: opts.ratingTeacher,
-        goalObservable: Boolean(opts.goalObservable),
-        envVersion: opts.envVersion === undefined ? undefined : parseEnvVersion(opts.envVersion, '--env-version'),
-        valueHorizon: int('value-horizon', opts.valueHorizon, 1),
-        valueGamma: opts.valueGamma === undefined ? undefined : nonNeg('value-gamma', opts.valueGamma),
-      };
-      for (const k of Object.keys(options) as (keyof MakeDatasetOptions)[]) if (options[k] === undefined) delete options[k];
+      const options = makeOptionsFromCli(opts);
       const bar = opts.progress && process.stderr.isTTY ? new SingleBar({ format: '{stage} {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }) : null;
       let stage = '';
       const t0 = performance.now();
