@@ -103,7 +103,7 @@ export function register(program: Command): void {
     .option('--goal-observable', 'show the goal in obs[36:39] (Meta-World goal-observable / MT setting; default hidden, as B-Pref/PEBBLE)')
     .option('--env-version <v>', 'Meta-World version to match where they differ: v2 (B-Pref, mid-2021; default) | v3')
     .option('--checkpoint-every <n>', 'checkpoint every n env steps, at the next episode end (default 10000)')
-    .option('--teacher <spec>', 'PEBBLE/SURF/QPA label source: human (a person on the labeling page), or a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle); rbrl: a rating spec, e.g. rating:classes=4')
+    .option('--teacher <spec>', 'label source: human (people on the labeling page: PEBBLE/SURF/QPA compare pairs, rbrl rates single segments on rbrl.teacher\'s scale), or a teacher spec, e.g. oracle, stoc:beta=1, skip:frac=0.1+mistake:eps=0.1 (default oracle); rbrl: a rating spec, e.g. rating:classes=4')
     .option('--labeler <name>', 'with --teacher human: the name recorded on the labels (default human)')
     .option('--human-timeout <s>', 'with --teacher human: seconds each feedback round waits for answers (default 600)')
     .option('--both-bad <drop|equal>', 'with --teacher human: train on "both bad" answers as equal, or drop them like skips (default drop)')
