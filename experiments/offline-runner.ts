@@ -316,7 +316,7 @@ export async function runOfflineTraining(opts: OfflineCliOpts): Promise<void> {
   run.writeConfig({ ...cfg, datasetHeader: dataset.header });
   const agent = makeOfflineAgent(cfg.algo, dataset.header.obsDim, dataset.header.actDim, cfg.agent, cfg.seed);
   if (opts.progress) {
-    console.log(`training ${cfg.algo} on ${cfg.dataset} (${dataset.header.kind}, ${dataset.header.pairs} pairs) for ${cfg.steps} gradient steps (seed ${cfg.seed}) ` +
+    console.log(`training ${cfg.algo} on ${cfg.dataset} (${dataset.header.kind}, ${dataset.header.pairs} pairs${dataset.header.rating ? `, ${dataset.header.segments} segments rated into ${dataset.header.rating.classes} classes` : ''}) for ${cfg.steps} gradient steps (seed ${cfg.seed}) ` +
       `on ${info.backend}; writing ${opts.out}`);
   }
   try {
