@@ -16,11 +16,9 @@ import { allocPairBatch, PairSampler, type PairBatch } from '../../../agents/off
 import { DPPO, smoothnessLoss } from '../../../agents/offline/dppo.js';
 import { makeOfflineAgent } from '../../../agents/offline/index.js';
 import { parseOfflineTrainConfig, runOffline, type OfflineRunConfig } from '../../../experiments/offline-runner.js';
-import { makeEnv } from '../../../envs/registry.js';
 import { makeDataset } from '../../../experiments/datasets/make.js';
-import { evalSeed } from '../../../experiments/online-runner.js';
 import { RunDir } from '../../../experiments/run-files.js';
-import { syntheticData } from './fixtures.js';
+import { randomReachReturn, syntheticData } from './fixtures.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -240,15 +238,7 @@ describe('DPPO learns on reach', () => {
 
   it('beats twice the random policy\'s return', async () => {
     const ds = await makeDataset({ task: 'reach', kind: 'dense', episodes: 30, maxPathLength: T, segmentLength: T, segments: 30, pairsPerSegment: 0, noise: [0.3, 1.0], includeRandom: true, seed: 1, goalObservable: true });
-    const env = await makeEnv('reach', { maxPathLength: T, goalObservable: true });
-    const rng = new Rng(1);
-    let randomReturn = 0;
-    for (let k = 0; k < EVAL_EPISODES; k++) {
-      env.reset({ seed: evalSeed(0, k) });
-      for (let t = 0; t < T; t++) randomReturn += env.step(env.actionSpace.sample(rng)).reward;
-    }
-    randomReturn /= EVAL_EPISODES;
-    env.close();
+    const randomReturn = await randomReachReturn(T, EVAL_EPISODES);
     const run: OfflineRunConfig = { task: 'reach', steps: 600, seed: 0, evalEvery: 600, evalEpisodes: EVAL_EPISODES, batchPairs: 8, checkpointEvery: 1e9, maxPathLength: T, progress: false, goalObservable: true };
     const train = async (labels: Float32Array) => {
       const agent = makeOfflineAgent('dppo', 39, 4, { hiddenDims: [64, 64], predictorHiddenDims: [64, 64], lr: 1e-3, predictorLr: 1e-3, predictorSteps: 150 }, 0);

@@ -1,6 +1,8 @@
 /** Small synthetic preference datasets for offline-agent tests (no physics needed). */
 import { Rng } from '../../../core/rng.js';
 import type { PreferenceData } from '../../../agents/offline/data.js';
+import { makeEnv } from '../../../envs/registry.js';
+import { evalSeed } from '../../../experiments/online-runner.js';
 
 export function syntheticData(opts: { obsDim?: number; actDim?: number; episodes?: number; T?: number; H?: number; segments?: number; pairs?: number; seed?: number } = {}): PreferenceData {
   const { obsDim = 6, actDim = 2, episodes = 4, T = 20, H = 5, segments = 12, pairs = 30, seed = 0 } = opts;
@@ -14,4 +16,20 @@ export function syntheticData(opts: { obsDim?: number; actDim?: number; episodes
   const pairB = Int32Array.from({ length: pairs }, () => rng.int(segments));
   const labels = Float32Array.from({ length: pairs }, (_, i) => [1, 0, 0.5][i % 3]);
   return { obsDim, actDim, episodes, episodeLength: T, segmentLength: H, obs, actions, rewards, success: new Uint8Array(episodes * T), segEpisode, segStart, pairA, pairB, labels };
+}
+
+/**
+ * A uniform-random policy's mean true return on reach (goal visible) over the offline runner's
+ * evaluation episodes of run seed 0: the baseline the offline learning checks beat.
+ */
+export async function randomReachReturn(T: number, episodes: number): Promise<number> {
+  const env = await makeEnv('reach', { maxPathLength: T, goalObservable: true });
+  const rng = new Rng(1);
+  let total = 0;
+  for (let k = 0; k < episodes; k++) {
+    env.reset({ seed: evalSeed(0, k) });
+    for (let t = 0; t < T; t++) total += env.step(env.actionSpace.sample(rng)).reward;
+  }
+  env.close();
+  return total / episodes;
 }

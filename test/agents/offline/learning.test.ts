@@ -15,14 +15,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../../core/backend.js';
-import { Rng } from '../../../core/rng.js';
 import { makeOfflineAgent } from '../../../agents/offline/index.js';
 import type { PreferenceData } from '../../../agents/offline/data.js';
-import { makeEnv } from '../../../envs/registry.js';
 import { makeDataset } from '../../../experiments/datasets/make.js';
 import { runOffline, type OfflineRunConfig } from '../../../experiments/offline-runner.js';
-import { evalSeed } from '../../../experiments/online-runner.js';
 import { RunDir } from '../../../experiments/run-files.js';
+import { randomReachReturn } from './fixtures.js';
 
 const T = 60;
 const EVAL_EPISODES = 10;
@@ -33,16 +31,8 @@ beforeAll(async () => {
   await initBackend();
   const ds = await makeDataset({ task: 'reach', kind: 'dense', episodes: 30, maxPathLength: T, segmentLength: T, segments: 30, pairsPerSegment: 0, noise: [0.3, 1.0], includeRandom: true, seed: 1, goalObservable: true });
   data = ds.data;
-  // Random policy on the runner's evaluation episodes (run seed 0).
   // reach's random goal is invisible when hidden: this learning check shows it (dataset and evaluations).
-  const env = await makeEnv('reach', { maxPathLength: T, goalObservable: true });
-  const rng = new Rng(1);
-  for (let k = 0; k < EVAL_EPISODES; k++) {
-    env.reset({ seed: evalSeed(0, k) });
-    for (let t = 0; t < T; t++) randomReturn += env.step(env.actionSpace.sample(rng)).reward;
-  }
-  randomReturn /= EVAL_EPISODES;
-  env.close();
+  randomReturn = await randomReachReturn(T, EVAL_EPISODES);
 }, 120_000);
 
 const run: OfflineRunConfig = { task: 'reach', steps: 600, seed: 0, evalEvery: 600, evalEpisodes: EVAL_EPISODES, batchPairs: 8, checkpointEvery: 1e9, maxPathLength: T, progress: false, goalObservable: true };

@@ -15,12 +15,10 @@ import { allocPairBatch, RatedSegmentSampler, validatePreferenceData, type Prefe
 import { makeOfflineAgent } from '../../../agents/offline/index.js';
 import { RbrlIQL } from '../../../agents/offline/rbrl-iql.js';
 import { ratingCrossEntropy } from '../../../reward/reward-model.js';
-import { makeEnv } from '../../../envs/registry.js';
 import { makeDataset } from '../../../experiments/datasets/make.js';
 import { runOffline, type OfflineRunConfig } from '../../../experiments/offline-runner.js';
-import { evalSeed } from '../../../experiments/online-runner.js';
 import { RunDir } from '../../../experiments/run-files.js';
-import { syntheticData } from './fixtures.js';
+import { randomReachReturn, syntheticData } from './fixtures.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -144,15 +142,7 @@ describe('rbrl-iql learns on reach', () => {
   it('beats twice the random policy\'s return, and reversed ratings do not', async () => {
     const ds = await makeDataset({ task: 'reach', kind: 'dense', episodes: 30, maxPathLength: T, segmentLength: T, segments: 30, pairsPerSegment: 1, noise: [0.3, 1.0], includeRandom: true, seed: 1, goalObservable: true, ratingTeacher: 'rating:classes=3' });
     expect(ds.header.rating?.classes).toBe(3);
-    const env = await makeEnv('reach', { maxPathLength: T, goalObservable: true });
-    const rng = new Rng(1);
-    let randomReturn = 0;
-    for (let k = 0; k < EVAL_EPISODES; k++) {
-      env.reset({ seed: evalSeed(0, k) });
-      for (let t = 0; t < T; t++) randomReturn += env.step(env.actionSpace.sample(rng)).reward;
-    }
-    randomReturn /= EVAL_EPISODES;
-    env.close();
+    const randomReturn = await randomReachReturn(T, EVAL_EPISODES);
     const run: OfflineRunConfig = { task: 'reach', steps: 600, seed: 0, evalEvery: 600, evalEpisodes: EVAL_EPISODES, batchPairs: 8, checkpointEvery: 1e9, maxPathLength: T, progress: false, goalObservable: true };
     const train = async (ratings: Int32Array) => {
       const agent = makeOfflineAgent('rbrl-iql', 39, 4, { hiddenDims: [64, 64], lr: 1e-3, rewardHiddenDims: [64, 64], rewardSteps: 150, actorCosineSteps: 0 }, 0);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { writeBinFile } from '../../../core/serialize.js';
 import { makeDataset, type MakeDatasetOptions } from '../../../experiments/datasets/make.js';
 import { readDataset, writeDataset, type OfflineDataset } from '../../../experiments/datasets/format.js';
+import { segReturn } from './segment-return.js';
 import { writeDatasetNpz } from '../../../experiments/datasets/npz.js';
 import { expertValues } from '../../../experiments/datasets/expert-value.js';
 import { initBackend } from '../../../core/backend.js';
@@ -26,12 +27,6 @@ beforeAll(async () => {
   dense = await makeDataset(base);
 });
 
-function segReturn(ds: OfflineDataset, s: number): number {
-  const { segEpisode, segStart, segmentLength: H, episodeLength: T, rewards } = ds.data;
-  let r = 0;
-  for (let t = 0; t < H; t++) r += rewards[segEpisode[s] * T + segStart[s] + t];
-  return r;
-}
 
 describe('dataset maker', () => {
   it('builds dense and sparse datasets whose oracle labels follow the segment returns', async () => {

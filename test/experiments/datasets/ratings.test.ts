@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readBinFile, writeBinFile } from '../../../core/serialize.js';
 import { makeDataset, type MakeDatasetOptions } from '../../../experiments/datasets/make.js';
 import { describeDataset, readDataset, writeDataset, type OfflineDataset } from '../../../experiments/datasets/format.js';
+import { segReturn } from './segment-return.js';
 import { datasetNpzEntries } from '../../../experiments/datasets/npz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pbrl-rated-'));
@@ -23,12 +24,6 @@ beforeAll(async () => {
   rated = await makeDataset({ ...base, ratingTeacher: 'rating:classes=4' });
 });
 
-function segReturn(ds: OfflineDataset, s: number): number {
-  const { segEpisode, segStart, segmentLength: H, episodeLength: T, rewards } = ds.data;
-  let r = 0;
-  for (let t = 0; t < H; t++) r += rewards[segEpisode[s] * T + segStart[s] + t];
-  return r;
-}
 
 describe('rated datasets', () => {
   it('rate every segment into equal-width return bins over the dataset\'s range, pairs unchanged', () => {
