@@ -149,7 +149,21 @@ const rbrlOfflineSmall: SuiteSpec = {
   },
 };
 
+/**
+ * `rbrl-offline-equal-queries`: rbrl-offline-small's P-IQL with as many pair labels as RbRL has ratings
+ * (the paper's equal-query comparison): the same 300 segments, each compared with one random partner
+ * (300 oracle pairs). The rated segments, and so rbrl-iql's input, are the same as rbrl-offline-small's.
+ */
+const rbrlOfflineEqualQueries: SuiteSpec = {
+  ...rbrlOfflineSmall,
+  name: 'rbrl-offline-equal-queries',
+  description: "rbrl-offline-small's P-IQL with 300 oracle pairs (one partner per segment), as many labels as rbrl-iql's 300 ratings; 3 tasks, 3 seeds.",
+  axes: { ...rbrlOfflineSmall.axes, algo: ['iql'] },
+  algoConfig: { iql: rbrlOfflineSmall.algoConfig!.iql },
+  datasets: { ...rbrlOfflineSmall.datasets, dense: { segments: 300, pairsPerSegment: 1 } },
+};
+
 export const ZOO_SUITES: Readonly<Record<string, SuiteSpec>> = {
   'qpa-small': qpaSmall, 'rbrl-small': rbrlSmall, 'heron-small': heronSmall, 'dppo-small': dppoSmall, 'prior-small': priorSmall,
-  'rbrl-offline-small': rbrlOfflineSmall,
+  'rbrl-offline-small': rbrlOfflineSmall, 'rbrl-offline-equal-queries': rbrlOfflineEqualQueries,
 };
