@@ -3,10 +3,11 @@
  * add_pref_labels.py; reference/pbrl.md §4.2): every dataset rolls out a SAC policy trained on the true
  * reward with Gaussian action noise 0.3, and its regret labels take V from that SAC run's critic.
  *
- * Before running, train one SAC per task into the bench output folder (dataset jobs run there, so the
- * relative path `sac/{task}` resolves against it; `{task}` is replaced per task), e.g.
- *   pbrl train --algo sac --task button-press --out <bench-out>/sac/button-press
- * The reference's behaviour policy is a sub-optimal SAC checkpoint: stop SAC early rather than at its best.
+ * The local runner first trains one SAC per task into the bench output folder (`behaviourSac`; dataset
+ * jobs run there, so the relative path `sac/{task}` resolves against it), or uses the run already there,
+ * e.g. one trained by hand with `pbrl train --algo sac --task button-press --out <bench-out>/sac/button-press`.
+ * The reference's behaviour policy is a sub-optimal SAC checkpoint: SAC is stopped early rather than at
+ * its best (the step counts here are ours; the authors' checkpoint choice was not checked).
  *
  * `noise: []` turns the scripted mix off (the SAC policy replaces it). It also makes a dataset job fail
  * at once, at `--noise ''`, if the suite runner does not pass `--policy` and `--value-from` on to
@@ -18,7 +19,7 @@ const CPL_TASKS = ['bin-picking', 'button-press', 'door-open', 'drawer-open', 'p
 const OFFLINE_ALGOS = ['bc', 'sft', 'percent-bc', 'iql', 'cpl', 'ipl'];
 
 /** The reference recipe's dataset options (the SAC run path relative to the bench output folder). */
-const SAC_RECIPE = { policy: 'sac/{task}', actionNoise: 0.3, valueFrom: 'sac/{task}', valueSamples: 64, noise: [] as number[] };
+export const SAC_RECIPE = { policy: 'sac/{task}', actionNoise: 0.3, valueFrom: 'sac/{task}', valueSamples: 64, noise: [] as number[] };
 
 /**
  * `offline-cpl-sac`: `offline-cpl`'s grid (six tasks, dense and sparse, 500k gradient steps, 25
@@ -33,6 +34,7 @@ const offlineCplSac: SuiteSpec = {
   steps: 500_000,
   evalEvery: 5000,
   evalEpisodes: 25,
+  behaviourSac: { steps: 300_000 },
   datasets: {
     common: { episodes: 2500, segmentLength: 64, goalObservable: false, ...SAC_RECIPE },
     dense: { segments: 2500, pairsPerSegment: 32 },

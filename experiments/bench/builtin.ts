@@ -6,7 +6,7 @@ import { BPREF_TEACHERS } from '../../reward/teachers/parse.js';
 import type { SuiteSpec } from './suite.js';
 import { PEBBLE_SUITES } from './builtin-pebble.js';
 import { ZOO_SUITES } from './builtin-zoo.js';
-import { OFFLINE_SUITES } from './builtin-offline.js';
+import { OFFLINE_SUITES, SAC_RECIPE } from './builtin-offline.js';
 
 /** B-Pref's ten seeds (reference/pbrl.md §2.6). */
 const BPREF_SEEDS = [12345, 23451, 34512, 45123, 51234, 67890, 78906, 89067, 90678, 6789];
@@ -148,7 +148,20 @@ const offlineCplReduced: SuiteSpec = {
   datasets: { common: { episodes: 60, maxPathLength: 200, segmentLength: 64, goalObservable: false }, dense: { segments: 300, pairsPerSegment: 16 }, sparse: { segments: 1200 } },
 };
 
+/**
+ * `offline-cpl-sac-reduced`: offline-cpl-reduced on the reference's data recipe: per task a 30k-step SAC
+ * (64 x 64, 200-step episodes, goal hidden) on the true reward, trained by the runner into
+ * <out>/sac/<task>, rolled out with action noise 0.3 for the datasets, its critic the V of the regret labels.
+ */
+const offlineCplSacReduced: SuiteSpec = {
+  ...offlineCplReduced,
+  name: 'offline-cpl-sac-reduced',
+  description: "offline-cpl-reduced on the reference's data recipe: datasets from a 30k-step SAC per task (trained first, into sac/<task>) with action noise 0.3, regret labels with V from its critic; smoke-scale.",
+  behaviourSac: { steps: 30_000, config: { maxPathLength: 200, evalEvery: 10_000, checkpointEvery: 10_000, sac: { hiddenDims: [64, 64] } } },
+  datasets: { ...offlineCplReduced.datasets!, common: { ...offlineCplReduced.datasets!.common, ...SAC_RECIPE } },
+};
+
 export const BUILTIN_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl': offlineCpl, 'offline-cpl-reduced': offlineCplReduced, ...PEBBLE_SUITES,
+  quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl': offlineCpl, 'offline-cpl-reduced': offlineCplReduced, 'offline-cpl-sac-reduced': offlineCplSacReduced, ...PEBBLE_SUITES,
   ...ZOO_SUITES, ...OFFLINE_SUITES,
 };

@@ -16,7 +16,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/serialize.js';
 import { PROJECT_ROOT } from '../versions.js';
-import { canonicalJson, type Cell, type DatasetJob } from './suite.js';
+import { canonicalJson, type Cell, type DatasetJob, type SacRunJob } from './suite.js';
 
 export type CellState = 'done' | 'failed' | 'running';
 
@@ -214,6 +214,43 @@ export function datasetMakeArgs(ds: DatasetJob): string[] {
   if (extra.goalObservable === true) args.push('--goal-observable');
   if (typeof extra.envVersion === 'string') args.push('--env-version', extra.envVersion);
   return args;
+}
+
+/** Whether a behaviour SAC run's checkpoint has reached its steps. */
+export function sacRunFinished(out: string, job: SacRunJob): boolean {
+  return (checkpointStep(join(out, job.path)) ?? -1) >= Number(job.trainConfig.steps);
+}
+
+/**
+ * Trains (or resumes) a behaviour SAC run the suite's datasets read (suite.behaviourSac) with
+ * `pbrl train --algo sac`; skipped when its checkpoint has reached the steps. Log: <path>.log.
+ */
+export async function runSacRun(out: string, job: SacRunJob, opts: RunOptions = {}): Promise<{ ok: boolean; error?: string }> {
+  const dir = join(out, job.path);
+  const steps = Number(job.trainConfig.steps);
+  const ck = checkpointStep(dir);
+  if (sacRunFinished(out, job)) return { ok: true };
+  mkdirSync(join(dir, '..'), { recursive: true });
+  const log = `${dir}.log`;
+  let cfgFile: string | null = null;
+  let args: string[];
+  if (ck !== null) {
+    args = ['train', '--out', job.path, '--resume', '--no-progress'];
+  } else {
+    rmSync(dir, { recursive: true, force: true }); // a start that died before its first checkpoint
+    cfgFile = join(tmpdir(), `pbrl-sac-${job.task}-${process.pid}-${Date.now()}.json`);
+    writeFileSync(cfgFile, JSON.stringify(job.trainConfig));
+    args = ['train', '--algo', 'sac', '--task', job.task, '--config', cfgFile, '--out', job.path, '--no-progress'];
+  }
+  appendFileSync(log, `=== behaviour SAC for ${job.task}${ck !== null ? ` (resume from step ${ck})` : ''} at ${new Date().toISOString()}\n`);
+  let code: number;
+  try {
+    code = await runPbrl(args, out, log, opts);
+  } finally {
+    if (cfgFile) rmSync(cfgFile, { force: true });
+  }
+  if (code === 0 && (checkpointStep(dir) ?? 0) >= steps) return { ok: true };
+  return { ok: false, error: `pbrl train --algo sac (behaviour policy ${job.path}) exited with code ${code}:\n${tail(log)}` };
 }
 
 /** Builds a suite's dataset with `pbrl dataset make`; skipped when the file exists. */

@@ -98,6 +98,13 @@ export const SuiteSchema = z
         .object({ algos: z.array(z.string()).min(1).optional(), config: overrides })
         .strict())
       .default({}),
+    /**
+     * Offline, the CPL reference's data recipe: the SAC runs (on the true reward) that the datasets'
+     * `policy` / `valueFrom` name inside the results directory (e.g. `sac/{task}`). The local runner
+     * trains each one that is missing or unfinished before building datasets, with
+     * `pbrl train --algo sac --task T --steps <steps>` and these config fields.
+     */
+    behaviourSac: z.object({ steps: z.number().int().positive(), config: overrides.default({}) }).strict().optional(),
     /** Offline: options of `pbrl dataset make` (experiments/datasets/make.ts) shared by all kinds, then per kind. */
     datasets: z
       .object({ common: datasetPartial.default({}), dense: datasetPartial.default({}), sparse: datasetPartial.default({}) })
@@ -183,6 +190,15 @@ export interface DatasetJob {
   options: z.infer<typeof MakeDatasetSchema>;
 }
 
+/** A behaviour SAC run the suite's datasets read (suite.behaviourSac), trained before them. */
+export interface SacRunJob {
+  task: string;
+  /** Relative to the results directory (a dataset's `policy` / `valueFrom` with `{task}` filled in). */
+  path: string;
+  /** The resolved `pbrl train --algo sac` config. */
+  trainConfig: Record<string, unknown>;
+}
+
 export interface CellAxes {
   algo: string;
   task: string;
@@ -212,6 +228,8 @@ export interface Plan {
   suite: Suite;
   cells: Cell[];
   datasets: DatasetJob[];
+  /** Behaviour SAC runs the datasets need (suite.behaviourSac), in plan order. */
+  sacRuns: SacRunJob[];
 }
 
 /** The plan's datasets that `cells` train on (offline suites), each once, in plan order. */
@@ -336,7 +354,38 @@ export function expandSuite(suite: Suite): Plan {
   if (errors.length) throw new Error(`invalid suite "${suite.name}":\n${[...new Set(errors)].slice(0, 10).join('\n')}${errors.length > 10 ? `\n(${errors.length - 10} more)` : ''}`);
   const seen = new Set<string>();
   const unique = cells.filter((c) => (seen.has(c.id) ? false : (seen.add(c.id), true)));
-  return { suite, cells: unique, datasets: [...datasets.values()] };
+  const dsList = [...datasets.values()];
+  return { suite, cells: unique, datasets: dsList, sacRuns: behaviourSacRuns(suite, dsList) };
+}
+
+/**
+ * The SAC runs behind the datasets' `policy` / `valueFrom` when the suite says how to train them
+ * (behaviourSac): one per distinct path inside the results directory. Absolute paths and paths
+ * leaving the directory are the user's own runs and are left alone.
+ */
+function behaviourSacRuns(suite: Suite, datasets: DatasetJob[]): SacRunJob[] {
+  const spec = suite.behaviourSac;
+  if (!spec) return [];
+  const runs = new Map<string, SacRunJob>();
+  for (const d of datasets) {
+    const o = d.options;
+    for (const p of [o.policy, o.valueFrom]) {
+      if (p === undefined) continue;
+      const path = p.replaceAll('{task}', o.task);
+      if (path.startsWith('/') || path.split('/').includes('..') || runs.has(path)) continue;
+      let raw: Record<string, unknown> = deepMerge(spec.config, { algo: 'sac', task: o.task, steps: spec.steps });
+      if (o.goalObservable !== undefined) raw = deepMerge(raw, { goalObservable: o.goalObservable });
+      if (o.envVersion !== undefined) raw = deepMerge(raw, { envVersion: o.envVersion });
+      let trainConfig: Record<string, unknown>;
+      try {
+        trainConfig = parseTrainConfig(raw) as unknown as Record<string, unknown>;
+      } catch (e) {
+        throw new Error(`invalid suite "${suite.name}": behaviourSac for ${o.task}: ${(e as Error).message}`);
+      }
+      runs.set(path, { task: o.task, path, trainConfig });
+    }
+  }
+  return [...runs.values()];
 }
 
 /** The resolved suite as written to <out>/suite.json (a contract with experiments/report). */

@@ -99,6 +99,7 @@ export function register(program: Command): void {
       const plan = loadPlan(opts.suite);
       if (opts.dryRun) {
         console.log(`suite ${plan.suite.name}: ${plan.cells.length} cells${plan.datasets.length ? `, ${plan.datasets.length} datasets` : ''}${plan.suite.smokeScale ? ' (smoke-scale)' : ''}`);
+        for (const r of plan.sacRuns) console.log(`  behaviour SAC ${r.path}  ${r.task}  ${r.trainConfig.steps} env steps (trained first, unless <out>/${r.path} has finished)`);
         for (const c of plan.cells) console.log(`  ${c.id}  ${cellLabel(c)}  ${c.trainConfig.steps} steps`);
         return;
       }

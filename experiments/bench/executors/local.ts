@@ -1,14 +1,16 @@
 /**
  * The local executor (no services): `jobs` cells at a time as child processes on this machine, each
- * with one BLAS thread. Datasets first (offline suites), then cells. A failed cell is recorded with
+ * with one BLAS thread. Behaviour SAC runs and datasets first (offline suites), then cells. A failed cell is recorded with
  * its log and the others go on. Ctrl-C (SIGINT/SIGTERM) forwards one SIGINT to every running child —
  * `pbrl train` then checkpoints at the next episode end and exits — starts nothing new, and returns;
  * the next `bench run` resumes those cells.
  */
 import type { ChildProcess } from 'node:child_process';
-import { markFailed, runCell, runDataset, type CellStatus } from '../cell.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { markFailed, runCell, runDataset, runSacRun, type CellStatus } from '../cell.js';
 import { ProgressView } from '../progress.js';
-import { datasetsFor, type Cell, type Plan } from '../suite.js';
+import { datasetsFor, type Cell, type DatasetJob, type Plan } from '../suite.js';
 
 export interface LocalOptions {
   jobs: number;
@@ -23,6 +25,10 @@ export interface ExecResult {
   done: number;
   failed: number;
   interrupted: boolean;
+}
+
+function datasetExists(out: string, d: DatasetJob): boolean {
+  return existsSync(join(out, d.path));
 }
 
 /** Runs `items` with at most `jobs` at once; stops taking new ones when `stop()` is true. */
@@ -57,7 +63,21 @@ export async function runLocal(out: string, plan: Plan, opts: LocalOptions): Pro
   let failed = 0;
   try {
     const dsFailed = new Map<string, string>();
-    await pool(datasetsFor(plan, cells), opts.jobs, () => stopping, async (ds) => {
+    const datasets = datasetsFor(plan, cells);
+    const sacFailed = new Map<string, string>();
+    // Only the SAC runs of datasets still to build (a built dataset needs its SAC no more).
+    const sacNeeded = new Set(datasets.filter((d) => !datasetExists(out, d)).flatMap((d) => [d.options.policy, d.options.valueFrom].map((p) => p?.replaceAll('{task}', d.options.task))));
+    await pool(plan.sacRuns.filter((r) => sacNeeded.has(r.path)), opts.jobs, () => stopping, async (run) => {
+      if (opts.progress) view.log(`[bench] behaviour SAC ${run.path} (${run.trainConfig.steps} steps)`);
+      const r = await runSacRun(out, run, track);
+      if (!r.ok && !stopping) sacFailed.set(run.path, r.error ?? 'failed');
+    });
+    await pool(datasets, opts.jobs, () => stopping, async (ds) => {
+      const sacErr = [ds.options.policy, ds.options.valueFrom].map((p) => p && sacFailed.get(p.replaceAll('{task}', ds.options.task))).find(Boolean);
+      if (sacErr) {
+        dsFailed.set(ds.id, sacErr);
+        return;
+      }
       if (opts.progress) view.log(`[bench] dataset ${ds.id}`);
       const r = await runDataset(out, ds, track);
       if (!r.ok && !stopping) dsFailed.set(ds.id, r.error ?? 'failed');

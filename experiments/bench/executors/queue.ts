@@ -12,9 +12,9 @@
  * A job's id is derived from the results directory and the cell id, so enqueuing the same suite
  * twice, or while workers still run it, never duplicates a cell.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { markFailed, type CellStatus } from '../cell.js';
+import { markFailed, sacRunFinished, type CellStatus } from '../cell.js';
 import { ProgressView } from '../progress.js';
 import { datasetsFor, hashOf, type Cell, type DatasetJob, type Plan } from '../suite.js';
 import type { ExecResult } from './local.js';
@@ -96,6 +96,13 @@ async function waitAll(queue: Queue, ids: string[], stop: () => boolean, pollMs:
 export async function runQueue(outArg: string, plan: Plan, opts: QueueOptions): Promise<ExecResult> {
   const out = resolve(outArg);
   const cells = opts.cells ?? plan.cells;
+  // Behaviour SAC runs are not queue jobs: they must exist before workers build datasets from them.
+  const missing = plan.sacRuns.filter((r) => !sacRunFinished(out, r));
+  if (missing.length) {
+    throw new Error(`suite "${plan.suite.name}" builds its datasets from behaviour SAC runs that ${out} does not hold yet; train them first, e.g. with the local runner ` +
+      `(\`pbrl bench run --suite ${plan.suite.name} --out ${out}\` trains them before anything else), or:\n` +
+      missing.map((r) => `  pbrl train --algo sac --task ${r.task} --out ${join(out, r.path)} --config <a file holding ${JSON.stringify(r.trainConfig)}>`).join('\n'));
+  }
   const queue = new Queue(opts.queueName ?? DEFAULT_QUEUE, { connection: connectionFor(opts.url) });
   // Connection errors repeat while ioredis retries; `ready` reports an unreachable server once.
   queue.on('error', () => {});
