@@ -22,11 +22,12 @@ const OFFLINE_ALGOS = ['bc', 'sft', 'percent-bc', 'iql', 'cpl', 'ipl'];
 export const SAC_RECIPE = { policy: 'sac/{task}', actionNoise: 0.3, valueFrom: 'sac/{task}', valueSamples: 64, noise: [] as number[] };
 
 /**
- * `offline-cpl-sac`: `offline-cpl`'s grid (six tasks, dense and sparse, 500k gradient steps, 25
- * evaluation episodes every 5000 steps, 4 seeds, reference agent configs) on SAC-recipe datasets.
+ * `offline-cpl`: the CPL paper's offline grid (six tasks, dense and sparse, 500k gradient steps, 25
+ * evaluation episodes every 5000 steps, 4 seeds, reference agent configs) on SAC-recipe datasets, the
+ * default for the CPL suites; `offline-cpl-scripted` (builtin.ts) keeps pbrl's scripted-mix data.
  */
-const offlineCplSac: SuiteSpec = {
-  name: 'offline-cpl-sac',
+const offlineCpl: SuiteSpec = {
+  name: 'offline-cpl',
   description:
     "The CPL paper's offline grid on the reference's data recipe: datasets from a SAC checkpoint per task (sac/<task> in the bench folder, trained on the true reward) " +
     'rolled out with action noise 0.3, regret labels with V from that SAC critic; BC, SFT, %BC, P-IQL, CPL, IPL, 500k gradient steps, 4 seeds.',
@@ -42,4 +43,4 @@ const offlineCplSac: SuiteSpec = {
   },
 };
 
-export const OFFLINE_SUITES: Readonly<Record<string, SuiteSpec>> = { 'offline-cpl-sac': offlineCplSac };
+export const OFFLINE_SUITES: Readonly<Record<string, SuiteSpec>> = { 'offline-cpl': offlineCpl };

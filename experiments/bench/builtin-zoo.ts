@@ -84,10 +84,10 @@ const priorSmall = small(
 
 /**
  * `dppo-small`: DPPO (agents/offline/dppo.ts) vs P-IQL and CPL on the same offline datasets, at
- * `offline-cpl-reduced`'s scale cut to one task: button-press (goal hidden), dense regret-labelled
+ * `offline-cpl-scripted-reduced`'s scale cut to one task: button-press (goal hidden), dense regret-labelled
  * datasets of 60 rollouts x 200 steps, 300 segments of 64 steps x 16 partners (4800 pairs), 3000
  * gradient steps, 64 x 64 nets, 32 pairs per batch, 10 evaluation episodes every 500 steps, seeds 0-2:
- * 9 cells on one dataset. The P-IQL and CPL cells are offline-cpl-reduced's (same resolved configs, same cell ids). DPPO: its
+ * 9 cells on one dataset. The P-IQL and CPL cells are offline-cpl-scripted-reduced's (same resolved configs, same cell ids). DPPO: its
  * predictor (64 x 64) the first fifth of the run (600 steps, predictorFraction 0.2), then the policy;
  * Adam 3e-4 for both, lambda 0.5, temperature 0.1, nu 1, M 20 (the agent's defaults). Budget, measured
  * with `--jobs 1` beside a two-job benchmark on two cores: the dataset under a minute, DPPO and CPL
@@ -99,7 +99,7 @@ const DPPO_STEPS = 3000;
 const DPPO_PAIRS = 32;
 const dppoSmall: SuiteSpec = {
   name: 'dppo-small',
-  description: 'DPPO vs P-IQL and CPL on offline-cpl-reduced datasets (button-press, dense regret labels, 60 x 200-step rollouts, 300 x 16 pairs), 3000 gradient steps, 64x64 nets, 32 pairs per batch, 3 seeds.',
+  description: 'DPPO vs P-IQL and CPL on offline-cpl-scripted-reduced datasets (button-press, dense regret labels, 60 x 200-step rollouts, 300 x 16 pairs), 3000 gradient steps, 64x64 nets, 32 pairs per batch, 3 seeds.',
   smokeScale: true,
   axes: { algo: ['dppo', 'iql', 'cpl'], task: ['button-press'], seed: [0, 1, 2], data: ['dense'], teacher: ['regret'], variant: ['lambda-0.5', 'lambda-0.2', 'lambda-0.01'] },
   // DPPO's push-away weight (agent.contrastiveBias, lambda): the default 0.5 (not confirmed against the paper) and two smaller ones.
@@ -123,7 +123,7 @@ const dppoSmall: SuiteSpec = {
 /**
  * `rbrl-offline-small`: rating-based RL offline (agents/offline/rbrl-iql.ts: IQL on a reward fitted to
  * segment ratings with RbRL's loss) vs P-IQL on the same datasets, at dppo-small's scale on the three
- * offline-cpl-reduced tasks where P-IQL learned something (button-press, door-open, plate-slide; goal
+ * offline-cpl-scripted-reduced tasks where P-IQL learned something (button-press, door-open, plate-slide; goal
  * hidden): dense datasets of 60 rollouts x 200 steps, 300 segments of 64 steps, each rated into 3
  * classes by its true return (equal-width bins over the dataset's range) and compared with 16 random
  * partners by the oracle (4800 pairs). So RbRL reads 300 ratings where P-IQL reads 4800 pair labels

@@ -103,13 +103,15 @@ const teacherGrid: SuiteSpec = {
 };
 
 /**
- * `offline-cpl`: the CPL paper's offline grid at its scale (reference/pbrl.md §4): six tasks, dense
- * (2500 segments, many comparisons each) and sparse (20,000 segments, one each), regret labels,
- * 500k gradient steps, 25 evaluation episodes every 5000 steps.
+ * `offline-cpl-scripted`: the CPL paper's offline grid at its scale (reference/pbrl.md §4) on pbrl's
+ * scripted-mix data: six tasks, dense (2500 segments, many comparisons each) and sparse (20,000
+ * segments, one each), regret labels with V* from scripted-expert rollouts, 500k gradient steps, 25
+ * evaluation episodes every 5000 steps. `offline-cpl` (builtin-offline.ts) is the same grid on the
+ * reference's own data recipe.
  */
-const offlineCpl: SuiteSpec = {
-  name: 'offline-cpl',
-  description: "The CPL paper's offline grid: BC, SFT, %BC, P-IQL, CPL, IPL on six Meta-World tasks, dense and sparse regret-labelled datasets, 500k gradient steps, 4 seeds; agent defaults are the reference configs (96 pairs, CPL/SFT BC phase 0.4 of the run, dropout 0.25).",
+const offlineCplScripted: SuiteSpec = {
+  name: 'offline-cpl-scripted',
+  description: "The CPL paper's offline grid on scripted-mix data (the scripted expert at several noise levels; V* from expert rollouts): BC, SFT, %BC, P-IQL, CPL, IPL on six Meta-World tasks, dense and sparse regret-labelled datasets, 500k gradient steps, 4 seeds; agent defaults are the reference configs (96 pairs, CPL/SFT BC phase 0.4 of the run, dropout 0.25).",
   axes: { algo: OFFLINE_SUITE_ALGOS, task: CPL_TASKS, seed: [0, 1, 2, 3], data: ['dense', 'sparse'], teacher: ['regret'] },
   steps: 500_000,
   evalEvery: 5000,
@@ -119,7 +121,7 @@ const offlineCpl: SuiteSpec = {
 };
 
 /**
- * `offline-cpl-reduced`: the same grid cut to fit a session on two cores (bench/offline.ts's reduced
+ * `offline-cpl-scripted-reduced`: the same grid cut to fit a session on two cores (bench/offline.ts's reduced
  * settings): 3000 gradient steps, 64x64 nets, 60 rollouts of 200 steps per dataset, 3 seeds. CPL and
  * SFT keep the paper's proportions through their default phase fraction (2/5 of the run as BC). BC,
  * SFT, %BC, CPL and P-IQL all get the same 32 pairs per batch (the reference gives them all 96);
@@ -127,9 +129,9 @@ const offlineCpl: SuiteSpec = {
  */
 const REDUCED_STEPS = 3000;
 const REDUCED_PAIRS = 32;
-const offlineCplReduced: SuiteSpec = {
-  name: 'offline-cpl-reduced',
-  description: 'offline-cpl with reduced steps (3000 gradient steps, 64x64 nets, 32 pairs per batch, 60 rollouts of 200 steps per dataset, 3 seeds): fits a session; smoke-scale.',
+const offlineCplScriptedReduced: SuiteSpec = {
+  name: 'offline-cpl-scripted-reduced',
+  description: 'offline-cpl-scripted with reduced steps (3000 gradient steps, 64x64 nets, 32 pairs per batch, 60 rollouts of 200 steps per dataset, 3 seeds): fits a session; smoke-scale.',
   smokeScale: true,
   axes: { algo: OFFLINE_SUITE_ALGOS, task: CPL_TASKS, seed: [0, 1, 2], data: ['dense', 'sparse'], teacher: ['regret'] },
   steps: REDUCED_STEPS,
@@ -149,19 +151,20 @@ const offlineCplReduced: SuiteSpec = {
 };
 
 /**
- * `offline-cpl-sac-reduced`: offline-cpl-reduced on the reference's data recipe: per task a 30k-step SAC
- * (64 x 64, 200-step episodes, goal hidden) on the true reward, trained by the runner into
- * <out>/sac/<task>, rolled out with action noise 0.3 for the datasets, its critic the V of the regret labels.
+ * `offline-cpl-reduced`: offline-cpl-scripted-reduced on the reference's data recipe, the default for
+ * the CPL suites: per task a 30k-step SAC (64 x 64, 200-step episodes, goal hidden) on the true reward,
+ * trained by the runner into <out>/sac/<task>, rolled out with action noise 0.3 for the datasets, its
+ * critic the V of the regret labels.
  */
-const offlineCplSacReduced: SuiteSpec = {
-  ...offlineCplReduced,
-  name: 'offline-cpl-sac-reduced',
-  description: "offline-cpl-reduced on the reference's data recipe: datasets from a 30k-step SAC per task (trained first, into sac/<task>) with action noise 0.3, regret labels with V from its critic; smoke-scale.",
+const offlineCplReduced: SuiteSpec = {
+  ...offlineCplScriptedReduced,
+  name: 'offline-cpl-reduced',
+  description: "The CPL grid cut to fit a session (3000 gradient steps, 64x64 nets, 32 pairs per batch, 60 rollouts of 200 steps per dataset, 3 seeds) on the reference's data recipe: datasets from a 30k-step SAC per task (trained first, into sac/<task>) with action noise 0.3, regret labels with V from its critic; smoke-scale.",
   behaviourSac: { steps: 30_000, config: { maxPathLength: 200, evalEvery: 10_000, checkpointEvery: 10_000, sac: { hiddenDims: [64, 64] } } },
-  datasets: { ...offlineCplReduced.datasets!, common: { ...offlineCplReduced.datasets!.common, ...SAC_RECIPE } },
+  datasets: { ...offlineCplScriptedReduced.datasets!, common: { ...offlineCplScriptedReduced.datasets!.common, ...SAC_RECIPE } },
 };
 
 export const BUILTIN_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl': offlineCpl, 'offline-cpl-reduced': offlineCplReduced, 'offline-cpl-sac-reduced': offlineCplSacReduced, ...PEBBLE_SUITES,
+  quick, bpref, 'teacher-grid': teacherGrid, 'offline-cpl-scripted': offlineCplScripted, 'offline-cpl-scripted-reduced': offlineCplScriptedReduced, 'offline-cpl-reduced': offlineCplReduced, ...PEBBLE_SUITES,
   ...ZOO_SUITES, ...OFFLINE_SUITES,
 };

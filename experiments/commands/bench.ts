@@ -90,7 +90,7 @@ export function register(program: Command): void {
       'cell, never an overwrite. Ctrl-C stops cleanly (cells checkpoint at their next episode end); the next run resumes.',
       '', 'Examples:',
       '  pbrl bench run --suite quick --out results/quick',
-      '  pbrl bench run --suite offline-cpl-reduced --out results/cpl --jobs 2',
+      '  pbrl bench run --suite offline-cpl-reduced --out results/cpl --jobs 2     # trains a behaviour SAC per task first',
       '  pbrl bench run --suite quick --out results/quick --dry-run',
       '  pbrl bench run --suite bpref --out /nfs/results/bpref --queue redis://10.0.0.5:6379',
     ].join('\n'))

@@ -136,14 +136,14 @@ describe('dataset jobs', () => {
   it('pass the reference recipe (SAC behaviour policy, SAC-critic V) to pbrl dataset make, and the scripted mix otherwise', async () => {
     const { datasetMakeArgs } = await import('../../../experiments/bench/cell.js');
     const flag = (args: string[], f: string) => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
-    const sacPlan = loadPlan('offline-cpl-sac');
+    const sacPlan = loadPlan('offline-cpl');
     const sac = datasetMakeArgs(sacPlan.datasets[0]);
     // `{task}` is filled in by pbrl dataset make (experiments/datasets/make.ts).
     expect(flag(sac, '--policy')).toBe('sac/{task}');
     expect(flag(sac, '--action-noise')).toBe('0.3');
     expect(flag(sac, '--value-from')).toBe('sac/{task}');
     expect(sac).not.toContain('--noise');
-    const mix = datasetMakeArgs(loadPlan('offline-cpl-reduced').datasets[0]);
+    const mix = datasetMakeArgs(loadPlan('offline-cpl-scripted-reduced').datasets[0]);
     expect(flag(mix, '--noise')).toMatch(/^[\d.]+(,[\d.]+)*$/);
     expect(mix).not.toContain('--policy');
     expect(mix).not.toContain('--value-from');
