@@ -171,6 +171,29 @@ const pebbleStateReward: SuiteSpec = {
   },
 };
 
+/**
+ * `pebble-bpref-long`: PEBBLE (oracle) vs SAC on door-open and sweep-into, which neither learns within
+ * pebble-bpref-scaled's 30k steps (SAC alone: door-open 0.1-0.2 at 80-100k steps, README). B-Pref's
+ * schedule cut to 200k steps (1/5 of its 1M) instead of 1/33: its rounds kept as they are (50 queries
+ * every 5000 steps, so 39 rounds and 1950 labels by the end, B-Pref's 10k x 1/5), a query pool of the
+ * last 50 episodes (10k steps, B-Pref's 5% of the run), the temperature's learning rate scaled as the
+ * run (5e-4: 200k x 5e-4 = B-Pref's 1M x 1e-4). Nets, episodes and warm-up as pebble-bpref-scaled.
+ * Several hours of two cores: the suite resumes, so it can run over several sessions.
+ */
+const pebbleBprefLong: SuiteSpec = {
+  ...pebbleBprefSmall,
+  name: 'pebble-bpref-long',
+  description: "PEBBLE (oracle, 50 queries every 5000 steps to 1950) vs SAC on door-open and sweep-into, goal hidden, 200k env steps of 200-step episodes, 2x128 nets, alphaLr 5e-4, query pool of the last 50 episodes, seeds 0-2 (B-Pref's schedule at 1/5 of its length).",
+  axes: { ...pebbleBprefSmall.axes, task: ['door-open', 'sweep-into'], feedback: [{ maxFeedback: 2000, queriesPerRound: 50 }] },
+  steps: 200_000,
+  evalEvery: 10_000,
+  config: { ...pebbleBprefSmall.config, checkpointEvery: 10_000, sac: { hiddenDims: [128, 128], alphaLr: 5e-4 } },
+  algoConfig: {
+    ...pebbleBprefSmall.algoConfig,
+    pebble: { ...pebbleBprefSmall.algoConfig!.pebble, pebble: { unsupSteps: 9000, numInteract: 5000, recentEpisodes: 50 } },
+  },
+};
+
 /** A suite's PEBBLE on button-press with B-Pref's noisy teachers beside the oracle (whose cells are the base suite's: same config, same cell ids). */
 function withNoisyTeachers(base: SuiteSpec, name: string, description: string): SuiteSpec {
   return {
@@ -195,5 +218,5 @@ const pebbleBprefScaledTeachers = withNoisyTeachers(
 );
 
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-bpref-long': pebbleBprefLong, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
 };
