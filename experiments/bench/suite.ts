@@ -188,6 +188,8 @@ export interface DatasetJob {
   path: string;
   /** Resolved `pbrl dataset make` options. */
   options: z.infer<typeof MakeDatasetSchema>;
+  /** Paths of the plan's behaviour SAC runs (Plan.sacRuns) this dataset reads; empty when none. */
+  sacRuns?: string[];
 }
 
 /** A behaviour SAC run the suite's datasets read (suite.behaviourSac), trained before them. */
@@ -360,8 +362,8 @@ export function expandSuite(suite: Suite): Plan {
 
 /**
  * The SAC runs behind the datasets' `policy` / `valueFrom` when the suite says how to train them
- * (behaviourSac): one per distinct path inside the results directory. Absolute paths and paths
- * leaving the directory are the user's own runs and are left alone.
+ * (behaviourSac): one per distinct path inside the results directory, each dataset's own in its
+ * `sacRuns`. Absolute paths and paths leaving the directory are the user's own runs and are left alone.
  */
 function behaviourSacRuns(suite: Suite, datasets: DatasetJob[]): SacRunJob[] {
   const spec = suite.behaviourSac;
@@ -372,7 +374,9 @@ function behaviourSacRuns(suite: Suite, datasets: DatasetJob[]): SacRunJob[] {
     for (const p of [o.policy, o.valueFrom]) {
       if (p === undefined) continue;
       const path = p.replaceAll('{task}', o.task);
-      if (path.startsWith('/') || path.split('/').includes('..') || runs.has(path)) continue;
+      if (path.startsWith('/') || path.split('/').includes('..')) continue;
+      if (!(d.sacRuns ??= []).includes(path)) d.sacRuns.push(path);
+      if (runs.has(path)) continue;
       let raw: Record<string, unknown> = deepMerge(spec.config, { algo: 'sac', task: o.task, steps: spec.steps });
       if (o.goalObservable !== undefined) raw = deepMerge(raw, { goalObservable: o.goalObservable });
       if (o.envVersion !== undefined) raw = deepMerge(raw, { envVersion: o.envVersion });

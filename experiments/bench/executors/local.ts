@@ -66,14 +66,14 @@ export async function runLocal(out: string, plan: Plan, opts: LocalOptions): Pro
     const datasets = datasetsFor(plan, cells);
     const sacFailed = new Map<string, string>();
     // Only the SAC runs of datasets still to build (a built dataset needs its SAC no more).
-    const sacNeeded = new Set(datasets.filter((d) => !datasetExists(out, d)).flatMap((d) => [d.options.policy, d.options.valueFrom].map((p) => p?.replaceAll('{task}', d.options.task))));
+    const sacNeeded = new Set(datasets.filter((d) => !datasetExists(out, d)).flatMap((d) => d.sacRuns ?? []));
     await pool(plan.sacRuns.filter((r) => sacNeeded.has(r.path)), opts.jobs, () => stopping, async (run) => {
       if (opts.progress) view.log(`[bench] behaviour SAC ${run.path} (${run.trainConfig.steps} steps)`);
       const r = await runSacRun(out, run, track);
       if (!r.ok && !stopping) sacFailed.set(run.path, r.error ?? 'failed');
     });
     await pool(datasets, opts.jobs, () => stopping, async (ds) => {
-      const sacErr = [ds.options.policy, ds.options.valueFrom].map((p) => p && sacFailed.get(p.replaceAll('{task}', ds.options.task))).find(Boolean);
+      const sacErr = (ds.sacRuns ?? []).map((p) => sacFailed.get(p)).find(Boolean);
       if (sacErr) {
         dsFailed.set(ds.id, sacErr);
         return;
