@@ -7,7 +7,7 @@ import { Pebble, type PebbleState } from '../agents/pebble.js';
 import type { SAC } from '../agents/sac.js';
 import { join } from 'node:path';
 import { PreferenceLearner, RewardModel, TeacherLabelSource, parseTeacher, type LabelSource, type RewardSegment } from '../reward/index.js';
-import { startLabelServer } from '../viewer/live.js';
+import { startLabelServer, type LabelServer } from '../viewer/live.js';
 import type { SceneGeometry } from '../envs/geometry.js';
 import type { RunHooks } from './online-runner.js';
 import type { TrainConfig } from './train-config.js';
@@ -25,6 +25,11 @@ export interface HumanLabeling {
   geometry: Record<string, SceneGeometry>;
 }
 
+/** The labeling page of a `--teacher human` run (pairs or ratings): its database in the run directory. */
+export function startHumanLabelServer(h: NonNullable<TrainConfig['human']>, human: HumanLabeling): Promise<LabelServer> {
+  return startLabelServer({ dbPath: join(human.runDir, 'labels.sqlite'), teacherName: h.name, geometry: human.geometry, port: h.port, instructions: h.instructions });
+}
+
 /** The label source: a scripted teacher, or people on the labeling page (cfg.human). */
 async function labelSource(cfg: TrainConfig, rng: Rng, human?: HumanLabeling): Promise<{ source: LabelSource; close(): Promise<void> }> {
   const fb = cfg.reward.feedback;
@@ -32,10 +37,7 @@ async function labelSource(cfg: TrainConfig, rng: Rng, human?: HumanLabeling): P
   if (!human) throw new Error('--teacher human needs the run directory and the task geometry');
   const h = cfg.human;
   const fallbackTeacher = h.fallback === 'skip' ? null : parseTeacher(h.fallback, rng.split('fallback-teacher'));
-  const server = await startLabelServer({
-    dbPath: join(human.runDir, 'labels.sqlite'), teacherName: h.name, geometry: human.geometry, port: h.port,
-    instructions: h.instructions,
-  });
+  const server = await startHumanLabelServer(h, human);
   console.log(`labeling page: ${server.url}  (each feedback round waits up to ${h.timeoutS} s; then ${h.fallback === 'skip' ? 'unanswered queries are skipped' : `"${h.fallback}" answers the rest`})`);
   const source = server.labelSource({
     timeoutMs: h.timeoutS * 1000,

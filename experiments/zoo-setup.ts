@@ -8,14 +8,12 @@ import { Rng } from '../core/rng.js';
 import { Pebble, type PebbleState } from '../agents/pebble.js';
 import { Qpa, type QpaState } from '../agents/qpa.js';
 import type { SAC } from '../agents/sac.js';
-import { join } from 'node:path';
 import { PreferenceLearner, RewardModel, TeacherLabelSource, TeacherRatingSource, parseTeacher, type RatingSource, type RewardSegment } from '../reward/index.js';
 import { RatingLearner, RbrlConfigSchema, ratingTeacherFor, type RbrlConfig } from '../reward/rating-learner.js';
 import { parseSpecParts } from '../reward/teachers/parse.js';
-import { startLabelServer } from '../viewer/live.js';
 import { HeronConfigSchema, HeronTeacher } from '../reward/teachers/heron.js';
 import type { RunHooks } from './online-runner.js';
-import { setupPebble, type HumanLabeling, type PebbleSetup } from './pebble-setup.js';
+import { setupPebble, startHumanLabelServer, type HumanLabeling, type PebbleSetup } from './pebble-setup.js';
 import type { TrainConfig } from './train-config.js';
 import { QpaConfigSchema } from '../agents/qpa.js';
 import { isZooAlgo } from './zoo-config.js';
@@ -138,9 +136,7 @@ async function ratingSource(
       fallback = { ...own, said: `"${h.fallback}" compares pairs and cannot rate one segment, so rbrl's rating teacher "${rcfg.teacher}" rates the rest` };
     }
   }
-  const server = await startLabelServer({
-    dbPath: join(human.runDir, 'labels.sqlite'), teacherName: h.name, geometry: human.geometry, port: h.port, instructions: h.instructions,
-  });
+  const server = await startHumanLabelServer(h, human);
   console.log(`labeling page: ${server.url}  (each feedback round asks for ratings on ${classes} levels and waits up to ${h.timeoutS} s; then ${fallback ? fallback.said : 'unrated segments are skipped'})`);
   const fb = fallback;
   return {
