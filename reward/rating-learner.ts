@@ -28,16 +28,19 @@ import { segmentFromJSON, segmentToJSON, type SegmentJSON } from './segment-io.j
 import { parseRatingTeacher } from './teachers/parse.js';
 import type { ReturnRatingTeacher } from './teachers/rating.js';
 
+/** A rating teacher spec (`rating:classes=k[,lo=..,hi=..]`), checked by parsing it. */
+export const ratingTeacherSpec = z.string().superRefine((s, ctx) => {
+  try {
+    parseRatingTeacher(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+
 export const RbrlConfigSchema = z
   .object({
     /** Rating teacher spec (k equal-width return bins over [lo, hi]); without lo/hi, `range` sets them. */
-    teacher: z.string().default('rating:classes=3').superRefine((s, ctx) => {
-      try {
-        parseRatingTeacher(s);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      }
-    }),
+    teacher: ratingTeacherSpec.default('rating:classes=3'),
     /**
      * The teacher's return range when its spec has no lo/hi: 'first-round' = the lowest and highest return
      * among the first round's segments (a rater calibrating on what they saw first); 'reward-bound' =
@@ -252,7 +255,7 @@ export class RatingLearner extends PreferenceLearner {
  */
 export function ratingTeacherFor(cfg: RbrlConfig, segmentLength: number, rng: Rng): { teacher: ReturnRatingTeacher; calibrate?: (segs: readonly RewardSegment[]) => void } {
   const teacher = parseRatingTeacher(cfg.teacher, rng);
-  if (/\blo=/.test(cfg.teacher)) return { teacher };
+  if (teacher.hasReturnRange) return { teacher };
   if (cfg.range === 'reward-bound') {
     teacher.setReturnRange(0, cfg.maxStepReward * segmentLength);
     return { teacher };

@@ -24,6 +24,7 @@ import { DEFAULT_ENV_VERSION, ENV_VERSIONS } from '../../envs/sawyer-env.js';
 import { segmentId, type RewardSegment } from '../../reward/segments.js';
 import { parseRatingTeacher, parseSpecParts, parseTeacher } from '../../reward/teachers/parse.js';
 import { returnMargin } from '../../reward/teachers/teacher.js';
+import { ratingTeacherSpec } from '../../reward/rating-learner.js';
 import { versions } from '../versions.js';
 import { expertValues } from './expert-value.js';
 import { DATASET_FORMAT, DATASET_VERSION, type DatasetHeader, type DatasetSource, type OfflineDataset } from './format.js';
@@ -92,14 +93,7 @@ export const MakeDatasetSchema = z
      * Also rate every segment with this rating teacher (`rating:classes=3`; without lo/hi its return
      * range is the lowest and highest segment return of this dataset), for rating-based RL (rbrl-iql).
      */
-    ratingTeacher: z.string().min(1).optional().superRefine((s, ctx) => {
-      if (s === undefined) return;
-      try {
-        parseRatingTeacher(s);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      }
-    }),
+    ratingTeacher: ratingTeacherSpec.optional(),
   })
   .strict();
 
@@ -415,6 +409,6 @@ export async function makeDataset(options: MakeDatasetOptions, onProgress?: Make
  */
 function rateSegments(spec: string, segs: readonly RewardSegment[], rng: Rng): { teacher: string; classes: number; ratings: Int32Array } {
   const teacher = parseRatingTeacher(spec, rng);
-  if (!/\blo=/.test(spec)) teacher.fitReturnRange(segs);
+  if (!teacher.hasReturnRange) teacher.fitReturnRange(segs);
   return { teacher: teacher.spec, classes: teacher.classes, ratings: Int32Array.from(segs, (s) => teacher.rate(s)) };
 }

@@ -41,6 +41,11 @@ export class ReturnRatingTeacher implements RatingTeacher {
     return `rating:classes=${this.classes}${range}`;
   }
 
+  /** Whether lo/hi are set (from the spec or setReturnRange); until then rate() refuses. */
+  get hasReturnRange(): boolean {
+    return this.lo !== null;
+  }
+
   setReturnRange(lo: number, hi: number): void {
     if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) {
       throw new Error(`rating teacher: return range needs finite lo < hi, got lo=${lo}, hi=${hi}`);
