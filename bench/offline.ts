@@ -17,8 +17,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../core/rng.js';
-import { allocPairBatch, PairSampler, type BatchSampler, type PreferenceData } from '../agents/offline/data.js';
-import { makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, type OfflineAlgo } from '../agents/offline/index.js';
+import { allocPairBatch, type PreferenceData } from '../agents/offline/data.js';
+import { makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, samplerFor, type OfflineAlgo } from '../agents/offline/index.js';
 import { taskNames } from '../envs/registry.js';
 import { makeDataset } from '../experiments/datasets/make.js';
 import { readDataset, writeDataset } from '../experiments/datasets/format.js';
@@ -88,11 +88,9 @@ function reducedConfig(algo: OfflineAlgo, hidden: number[], steps: number, lr: n
 async function speed(data: PreferenceData): Promise<void> {
   const rows: (string | number)[][] = [['algo', 'nets', 'batch (pairs x 2 x H)', 'ms/update', 'gradient steps/s']];
   const rng = new Rng(0);
-  const pairs = new PairSampler(data);
   for (const algo of OFFLINE_ALGOS.filter((a) => a !== 'pbc')) {
     const agent = makeOfflineAgent(algo, data.obsDim, data.actDim, algo === 'cpl' ? { bcSteps: 0 } : algo === 'sft' ? { allSteps: 0 } : {}, 0);
-    const own = (agent as Partial<{ makeSampler(d: PreferenceData): BatchSampler }>).makeSampler;
-    const sampler = own ? own.call(agent, data) : pairs;
+    const sampler = samplerFor(agent, data);
     const P = OFFLINE_REGISTRY[algo].defaultBatchPairs;
     const batch = allocPairBatch(P, data.segmentLength, data.obsDim, data.actDim);
     for (let i = 0; i < 3; i++) agent.update(sampler.sample(rng, batch), i);

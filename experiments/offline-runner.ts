@@ -15,8 +15,8 @@ import { initBackend } from '../core/backend.js';
 import { Rng } from '../core/rng.js';
 import { writeFileAtomic } from '../core/serialize.js';
 import type { Agent, AgentState } from '../agents/agent.js';
-import { allocPairBatch, PairSampler, type BatchSampler, type PreferenceData } from '../agents/offline/data.js';
-import { isOfflineAlgoName, makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, resolveOfflineAgentConfig, warnPbc, type OfflineAlgo } from '../agents/offline/index.js';
+import { allocPairBatch, type PreferenceData } from '../agents/offline/data.js';
+import { isOfflineAlgoName, makeOfflineAgent, OFFLINE_ALGOS, OFFLINE_REGISTRY, resolveOfflineAgentConfig, samplerFor, warnPbc, type OfflineAlgo } from '../agents/offline/index.js';
 import { makeEnv, taskNames } from '../envs/registry.js';
 import { datasetEnvSettings, readDataset } from './datasets/format.js';
 import { ENV_VERSIONS, type EnvVersion } from '../envs/sawyer-env.js';
@@ -135,9 +135,7 @@ export async function runOffline(agent: Agent, cfg: OfflineRunConfig, data: Pref
   if (data.obsDim !== agent.obsDim || data.actDim !== agent.actDim) {
     throw new Error(`dataset obs/action sizes ${data.obsDim}/${data.actDim} differ from the agent's ${agent.obsDim}/${agent.actDim}`);
   }
-  // %BC draws from the top episodes, IPL sub-sampled segments; the others whole labelled pairs.
-  const own = (agent as Partial<{ makeSampler(d: PreferenceData): BatchSampler }>).makeSampler;
-  const sampler: BatchSampler = own ? own.call(agent, data) : new PairSampler(data);
+  const sampler = samplerFor(agent, data);
   const evalEnv = await makeEnv(cfg.task, { maxPathLength: cfg.maxPathLength, seed: cfg.seed, goalObservable: cfg.goalObservable ?? false, version: cfg.envVersion });
   let sampleRng = new Rng(cfg.seed).split('pair-sampling');
   let state: TrainerState = {

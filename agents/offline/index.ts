@@ -4,6 +4,7 @@
  * batch holds by default (the reference configs' batch sizes).
  */
 import type { Agent } from '../agent.js';
+import { PairSampler, type BatchSampler, type PreferenceData } from './data.js';
 import { BC, BcConfigSchema } from './bc.js';
 import { CPL, CplConfigSchema, phaseSteps } from './cpl.js';
 import { DPPO, DppoConfigSchema } from './dppo.js';
@@ -74,6 +75,15 @@ export function makeOfflineAgent(algo: string, obsDim: number, actDim: number, c
   const entry = OFFLINE_REGISTRY[algo];
   const resolved = totalSteps === undefined ? config : resolveOfflineAgentConfig(algo, entry.schema.parse(config) as Record<string, unknown>, totalSteps);
   return entry.create(obsDim, actDim, resolved, seed);
+}
+
+/**
+ * The batches an offline agent trains on: its own sampler where it has one (%BC's top episodes, IPL's
+ * sub-sampled segments, rbrl-iql's rated segments), else whole labelled pairs.
+ */
+export function samplerFor(agent: Agent, data: PreferenceData): BatchSampler {
+  const own = (agent as Partial<{ makeSampler(d: PreferenceData): BatchSampler }>).makeSampler;
+  return own ? own.call(agent, data) : new PairSampler(data);
 }
 
 let pbcWarned = false;
