@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { Rng } from '../core/rng.js';
 import { EnsembleMLP, MLP } from '../core/nn/mlp.js';
 import { Adam, adam, optimizerStep } from '../core/nn/optim.js';
+import { nativeSacApplies, nativeSacStep, type SacParts } from './sac-native.js';
 import type { Agent, AgentState } from './agent.js';
 import type { Batch } from './replay-buffer.js';
 
@@ -79,7 +80,10 @@ export class SAC implements Agent {
     this.critic = this.makeCritic(rng.split('critic'));
     this.criticTarget = this.makeCritic(rng.split('critic'));
     this.criticTarget.copyFrom(this.critic);
-    this.logAlpha = tf.variable(tf.scalar(Math.log(c.initTemperature)), c.learnTemperature, `log_alpha_${instances++}`);
+    // The initial scalar is disposed so the variable is its storage's only owner (in-place kernels need that).
+    const init = tf.scalar(Math.log(c.initTemperature));
+    this.logAlpha = tf.variable(init, c.learnTemperature, `log_alpha_${instances++}`);
+    init.dispose();
     this.targetEntropy = -actDim;
     this.actorOpt = adam(c.actorLr);
     this.criticOpt = adam(c.criticLr);
@@ -134,6 +138,36 @@ export class SAC implements Agent {
   update(batch: Batch, step: number): Record<string, number> {
     const B = batch.size;
     const c = this.config;
+    // Noise for the target's next actions, then for the actor loss: drawn here, in this order, for
+    // both the native and the tfjs update, so a seed gives the same stream on either.
+    const epsTarget = this.rng.fillNormal(new Float32Array(B * this.actDim)) as Float32Array;
+    const doActor = step % c.actorUpdateFreq === 0;
+    const epsActor = doActor ? (this.rng.fillNormal(new Float32Array(B * this.actDim)) as Float32Array) : null;
+    const polyak = step % c.criticTargetUpdateFreq === 0;
+    const parts = this.parts();
+    if (nativeSacApplies(parts)) {
+      const m = nativeSacStep(parts, batch, { epsTarget, epsActor, learnTemperature: c.learnTemperature, polyak });
+      if (m) {
+        m.alpha = this.alpha;
+        return m;
+      }
+    }
+    return this.tfjsUpdate(batch, epsTarget, epsActor, polyak);
+  }
+
+  private parts(): SacParts {
+    const c = this.config;
+    return {
+      obsDim: this.obsDim, actDim: this.actDim, actor: this.actor, critic: this.critic, criticTarget: this.criticTarget,
+      logAlpha: this.logAlpha, actorOpt: this.actorOpt, criticOpt: this.criticOpt, alphaOpt: this.alphaOpt,
+      targetEntropy: this.targetEntropy, discount: c.discount, tau: c.tau, logStdMin: c.logStdMin, logStdMax: c.logStdMax,
+    };
+  }
+
+  /** The update as tfjs ops: the reference native/sac.c is checked against, and the fallback. */
+  private tfjsUpdate(batch: Batch, epsTarget: Float32Array, epsActor: Float32Array | null, polyak: boolean): Record<string, number> {
+    const B = batch.size;
+    const c = this.config;
     const metrics: Record<string, number> = {};
     tf.tidy(() => {
       const obs = tf.tensor2d(batch.obs, [B, this.obsDim]);
@@ -145,7 +179,7 @@ export class SAC implements Agent {
 
       // Soft Bellman target from the target critic (no gradient flows here).
       const target = tf.tidy(() => {
-        const { action: a2, logp: logp2 } = this.sampleWithLogProb(nextObs, this.noise(B));
+        const { action: a2, logp: logp2 } = this.sampleWithLogProb(nextObs, tf.tensor2d(epsTarget, [B, this.actDim]));
         const q2 = tf.min(this.criticTarget.apply(tf.concat([nextObs, a2], 1)), 0); // [B, 1]
         return tf.add(rew, tf.mul(tf.mul(notDone, c.discount), tf.sub(q2, tf.mul(alpha, logp2))));
       });
@@ -157,9 +191,9 @@ export class SAC implements Agent {
         return tf.mul(tf.mean(tf.squaredDifference(q, target)), 2) as tf.Scalar;
       }, this.critic.variables, { name: 'SAC critic loss' });
 
-      if (step % c.actorUpdateFreq === 0) {
+      if (epsActor) {
         let logp: tf.Tensor | null = null;
-        const eps = this.noise(B);
+        const eps = tf.tensor2d(epsActor, [B, this.actDim]);
         metrics.actor_loss = optimizerStep(this.actorOpt, () => {
           const s = this.sampleWithLogProb(obs, eps);
           logp = tf.keep(s.logp);
@@ -177,7 +211,7 @@ export class SAC implements Agent {
         }
         lp.dispose();
       }
-      if (step % c.criticTargetUpdateFreq === 0) this.criticTarget.polyakUpdate(this.critic, c.tau);
+      if (polyak) this.criticTarget.polyakUpdate(this.critic, c.tau);
       metrics.alpha = Math.exp(this.logAlpha.dataSync()[0]);
     });
     return metrics;
@@ -220,7 +254,7 @@ export class SAC implements Agent {
     this.actor.setWeights(state.networks.actor.weights);
     this.critic.setWeights(state.networks.critic.weights);
     this.criticTarget.setWeights(state.networks.criticTarget.weights);
-    this.logAlpha.assign(tf.scalar(state.scalars.logAlpha));
+    tf.tidy(() => this.logAlpha.assign(tf.scalar(state.scalars.logAlpha))); // the variable stays its storage's only owner
     for (const [name, opt] of Object.entries({ actor: this.actorOpt, critic: this.criticOpt, alpha: this.alphaOpt })) {
       const s = state.optimizers[name];
       if (!s) throw new Error(`checkpoint has no optimizer state for ${name}`);

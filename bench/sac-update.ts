@@ -2,7 +2,8 @@
  * `npm run perf -- sac-update [--quick] [--threads 1,2] [--rounds N] [--with-wasm]`: ms per full SAC
  * update (critic + actor + temperature + target) at obs 39 / act 4 for the quick config (2x128, batch
  * 256) and the paper config (3x256, batch 256 and 512), on
- *   fused      native GEMM with whole-network kernels (core/nn/fused-mlp.ts; the default)
+ *   native     the whole update as one native call (native/sac.c, agents/sac-native.ts; the default)
+ *   fused      native GEMM with whole-network kernels (core/nn/fused-mlp.ts), the rest as tfjs ops
  *   per-layer  native GEMM, one tfjs kernel per layer operation (the path before the fused kernels)
  *   wasm       pure wasm (with --with-wasm; slow)
  * each beside the FLOP bound at the rate of OpenBLAS sgemm called from C in this process
@@ -11,7 +12,7 @@
  * round, since this machine is shared and load comes and goes.
  */
 import { initBackend } from '../core/backend.js';
-import { installNativeGemm, nativeSgemmMs, setBlasThreads, uninstallNativeGemm } from '../core/native-gemm.js';
+import { installNativeGemm, nativeSacUpdateActive, nativeSgemmMs, setBlasThreads, setNativeSacUpdate, uninstallNativeGemm } from '../core/native-gemm.js';
 import { setFusedMlp } from '../core/nn/fused-mlp.js';
 import { Rng } from '../core/rng.js';
 import { SAC } from '../agents/sac.js';
@@ -69,12 +70,13 @@ function listArg(args: string[], name: string, dflt: number[]): number[] {
   return i >= 0 ? args[i + 1].split(',').map(Number) : dflt;
 }
 
-type Path = 'fused' | 'per-layer' | 'wasm';
+type Path = 'native' | 'fused' | 'per-layer' | 'wasm';
 
 function usePath(p: Path): void {
   if (p === 'wasm') uninstallNativeGemm();
   else installNativeGemm();
-  setFusedMlp(p === 'fused');
+  setFusedMlp(p === 'fused' || p === 'native');
+  setNativeSacUpdate(p === 'native');
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -85,6 +87,7 @@ export async function main(args: string[]): Promise<void> {
   const info = await initBackend({ backend: 'wasm' });
   if (!info.nativeGemm.active) console.log(`native GEMM off (${info.nativeGemm.reason}): pure wasm only`);
   const paths: Path[] = info.nativeGemm.active ? ['fused', 'per-layer'] : ['wasm'];
+  if (info.nativeGemm.active && nativeSacUpdateActive()) paths.unshift('native');
   if (info.nativeGemm.active && args.includes('--with-wasm')) paths.push('wasm');
   const hasTorch = torchPython() !== null;
   const key = (c: Config) => `${c.hidden.join('x')}@${c.batch}`;
@@ -119,11 +122,11 @@ export async function main(args: string[]): Promise<void> {
       }
     }
   }
-  usePath(info.nativeGemm.active ? 'fused' : 'wasm');
+  usePath(paths[0]);
   setBlasThreads(threadCounts[0]);
 
   const rows: (string | number)[][] = [[
-    'config', 'batch', 'threads', 'path', 'ms/update', 'CPU ms', 'updates/s', 'per-layer / this', 'C sgemm GFLOP/s', 'FLOP bound ms', 'x bound', 'PyTorch ms', 'x PyTorch',
+    'config', 'batch', 'threads', 'path', 'ms/update', 'CPU ms', 'updates/s', 'per-layer / this', 'fused / this', 'C sgemm GFLOP/s', 'FLOP bound ms', 'x bound', 'PyTorch ms', 'x PyTorch',
   ]];
   for (const c of CONFIGS) {
     for (const t of threadCounts) {
@@ -133,11 +136,13 @@ export async function main(args: string[]): Promise<void> {
       const bound = ((sacFlopsPerSample(c.hidden) * c.batch) / 1e9 / cRate) * 1000;
       const torch = best.get(`${key(c)}|${t}|torch`);
       const perLayer = best.get(`${key(c)}|${t}|per-layer`);
+      const fused = best.get(`${key(c)}|${t}|fused`);
       for (const p of paths) {
         const ms = best.get(`${key(c)}|${t}|${p}`);
         if (ms === undefined) continue;
         rows.push([
           c.name, c.batch, t, p, fmt(ms), fmt(best.get(`${key(c)}|${t}|${p}|cpu`)!), fmt(1000 / ms, 0), perLayer !== undefined ? `${fmt(perLayer / ms)}x` : 'n/a',
+          fused !== undefined ? `${fmt(fused / ms)}x` : 'n/a',
           fmt(cRate, 1), fmt(bound), `${fmt(ms / bound)}x`, torch !== undefined ? fmt(torch) : 'n/a',
           torch !== undefined ? `${fmt(ms / torch)}x` : 'n/a',
         ]);
@@ -147,7 +152,7 @@ export async function main(args: string[]): Promise<void> {
   console.log(table(rows));
   console.log(`best of ${rounds} round(s) per cell; CPU ms = process CPU time per update (all threads); FLOP bound = matmul FLOPs / (C sgemm rate at [batch x hidden x hidden], same thread count)`);
   console.log(hasTorch ? `PyTorch ${torchVersion} (${torchPython()!.python}), same thread count as the row` : TORCH_SKIPPED);
-  console.log('targets: fused <= 0.65x PyTorch and <= 1.25x the FLOP bound (paper config); quick config >= 3x fewer ms than before');
+  console.log('targets: the default path (native) <= 0.65x PyTorch and <= 1.25x the FLOP bound (paper config); quick config >= 3x fewer ms than fused (the path before the whole-update kernel)');
 }
 
 let torchVersion = '?';

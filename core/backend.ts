@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { activeNativeKernels, installNativeGemm, nativeGemmActive, nativeInfo, nativeLoadError, nativeMlpKernelsActive, uninstallNativeGemm } from './native-gemm.js';
+import { activeNativeKernels, installNativeGemm, nativeGemmActive, nativeInfo, nativeLoadError, nativeMlpKernelsActive, uninstallNativeGemm, nativeSacUpdateActive } from './native-gemm.js';
 import { fusedMlpEnabled } from './nn/fused-mlp.js';
 
 export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
@@ -25,6 +25,8 @@ export interface BackendInfo {
     kernels?: string[];
     /** Whole-network MLP kernels in use (off without them in the addon, or with PBRL_FUSED_MLP=0). */
     fusedMlp?: boolean;
+    /** SAC.update as one native call (off without it in the addon, or with PBRL_NATIVE_SAC=0). */
+    sacUpdate?: boolean;
   };
   wasmSimd?: boolean;
   wasmThreads?: boolean;
@@ -158,7 +160,7 @@ export async function initBackend(opts: BackendOptions = {}, force = false): Pro
     const info = nativeInfo();
     native = {
       active: nativeGemmActive(), reason: 'OpenBLAS sgemm on the wasm heap', blasThreads: info?.threads, blasConfig: info?.config, blasCore: info?.core,
-      kernels: activeNativeKernels(), fusedMlp: nativeMlpKernelsActive() && fusedMlpEnabled(),
+      kernels: activeNativeKernels(), fusedMlp: nativeMlpKernelsActive() && fusedMlpEnabled(), sacUpdate: nativeSacUpdateActive(),
     };
   } else {
     native = { active: false, reason: nativeLoadError() ?? 'addon unavailable' };

@@ -25,6 +25,11 @@ interface NativeAddon {
   benchSgemm?(M: number, N: number, K: number, iters: number, transA?: boolean, transB?: boolean): number;
   mlpForward?(heap: ArrayBuffer, spec: Float64Array, offsets: Float64Array): void;
   mlpBackward?(heap: ArrayBuffer, spec: Float64Array, offsets: Float64Array, paramGrad: boolean): void;
+  /** native/sac.c; absent in addons built before it. */
+  sacUpdate?(
+    heap: ArrayBuffer, spec: Float64Array, offsets: Float64Array, obs: Float32Array, act: Float32Array, nextObs: Float32Array,
+    rew: Float32Array, done: Float32Array, epsTarget: Float32Array, epsActor: Float32Array, params: Float64Array, out: Float64Array,
+  ): void;
 }
 
 /** The subset of the wasm backend's internals we touch; stable across tfjs 4.x. */
@@ -305,6 +310,7 @@ export function activeNativeKernels(): string[] {
   if (!nativeGemmActive()) return [];
   const k = ['BatchMatMul', '_FusedMatMul (bias + activation)', `${ACT_GRAD_KERNEL}`, 'adam (one call per optimizer)', 'lerp (Polyak)'];
   if (mlpKernels) k.push(`${MLP_FORWARD_KERNEL} + ${MLP_BACKWARD_KERNEL} (whole network)`);
+  if (nativeSacUpdateActive()) k.push('sacUpdate (a whole SAC update in one call)');
   return k;
 }
 
@@ -470,5 +476,42 @@ export function nativeLerp(pairs: { dst: tf.Tensor; src: tf.Tensor }[], tau: num
     table[3 * k + 2] = pairs[k].dst.size;
   }
   addon.lerp(backend.wasm.HEAPU8.buffer as ArrayBuffer, table, tau);
+  return true;
+}
+
+let sacUpdateOn = process.env.PBRL_NATIVE_SAC !== '0';
+
+/** Turn the whole-update SAC kernel on or off for this process (PBRL_NATIVE_SAC=0 starts it off). */
+export function setNativeSacUpdate(on: boolean): void {
+  sacUpdateOn = on;
+}
+
+/** Whether SAC.update runs as one native call now (native/sac.c, agents/sac-native.ts). */
+export function nativeSacUpdateActive(): boolean {
+  return sacUpdateOn && mlpKernels && nativeGemmActive() && typeof addon?.sacUpdate === 'function';
+}
+
+/**
+ * Runs native/sac.c's whole SAC update. `tensors` are the networks' weights, Adam moments and log
+ * alpha in the order its offsets table wants; the kernel reads and writes them in place, so each
+ * must be the only owner of its storage. Returns false, having changed nothing, where the kernel
+ * does not apply (then the caller runs the tfjs update).
+ */
+export function nativeSacUpdate(
+  tensors: tf.Tensor[], spec: number[], arrays: Float32Array[], params: number[], out: Float64Array,
+): boolean {
+  if (!nativeSacUpdateActive()) return false;
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  const offsets = new Float64Array(tensors.length);
+  for (let i = 0; i < tensors.length; i++) {
+    const d = backend.dataIdMap.get(tensors[i].dataId);
+    if (!d || d.refCount !== 1 || tensors[i].dtype !== 'float32') return false;
+    offsets[i] = d.memoryOffset;
+  }
+  const [obs, act, nextObs, rew, done, epsTarget, epsActor] = arrays;
+  addon!.sacUpdate!(
+    backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from(spec), offsets, obs, act, nextObs, rew, done, epsTarget, epsActor,
+    Float64Array.from(params), out,
+  );
   return true;
 }

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "pbrl_gemm",
-      "sources": ["gemm.c", "mlp.c"],
+      "sources": ["gemm.c", "mlp.c", "dense-ops.c", "sac.c"],
       "cflags": ["-O3", "-fPIC", "-ftree-vectorize", "-fno-math-errno", "-fno-trapping-math"],
       "libraries": ["-lopenblas"]
     }

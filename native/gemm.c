@@ -19,6 +19,8 @@
 /* native/mlp.c */
 napi_value PbrlMlpForward(napi_env env, napi_callback_info info);
 napi_value PbrlMlpBackward(napi_env env, napi_callback_info info);
+/* native/sac.c */
+napi_value PbrlSacUpdate(napi_env env, napi_callback_info info);
 
 /* Declared by OpenBLAS; not part of the reference CBLAS header. */
 extern void openblas_set_num_threads(int num_threads);
@@ -410,6 +412,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"benchSgemm", NULL, BenchSgemm, NULL, NULL, NULL, napi_default, NULL},
       {"mlpForward", NULL, PbrlMlpForward, NULL, NULL, NULL, napi_default, NULL},
       {"mlpBackward", NULL, PbrlMlpBackward, NULL, NULL, NULL, napi_default, NULL},
+      {"sacUpdate", NULL, PbrlSacUpdate, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dense-ops.h"
 
-enum { F_LINEAR = 0, F_RELU = 1, F_SIGMOID = 3, F_LEAKYRELU = 5, F_TANH = 100 };
 #define MAX_LAYERS 16
 
 typedef struct {
@@ -70,86 +70,6 @@ static int64_t ws_floats(const Spec *sp) {
   int64_t n = 0;
   for (int64_t l = 0; l + 1 < sp->L; l++) n += sp->E * sp->B * sp->d[l + 1];
   return n;
-}
-
-/* In place; select-then-multiply forms (restrict, no branch) so GCC vectorises them. */
-static void activate(float *restrict h, int64_t n, int64_t act, float alpha) {
-  const float a = alpha;
-  switch (act) {
-    case F_RELU:
-      for (int64_t j = 0; j < n; j++) {
-        float v = h[j];
-        float r = v > 0.f ? v : 0.f;
-        h[j] = v != v ? v : r; /* NaN passes through, as in tfjs */
-      }
-      break;
-    case F_LEAKYRELU:
-      for (int64_t j = 0; j < n; j++) {
-        float v = h[j];
-        float s = v * a;
-        h[j] = v > 0.f ? v : s; /* a select of two values vectorises; NaN stays NaN (NaN * a) */
-      }
-      break;
-    case F_SIGMOID:
-      for (int64_t j = 0; j < n; j++) h[j] = 1.f / (1.f + expf(-h[j]));
-      break;
-    case F_TANH:
-      for (int64_t j = 0; j < n; j++) h[j] = tanhf(h[j]);
-      break;
-    default:
-      break;
-  }
-}
-
-/* out = act(a @ w + bias) for rows x din @ din x dout; bias and activation in one pass after sgemm. */
-static void dense_layer(const float *a, const float *w, const float *restrict bias, float *restrict out, int64_t rows,
-                        int64_t din, int64_t dout, int64_t act, float alpha) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, a, (int)din, w, (int)dout, 0.f,
-              out, (int)dout);
-  for (int64_t r = 0; r < rows; r++) {
-    float *restrict row = out + r * dout;
-    for (int64_t c = 0; c < dout; c++) row[c] += bias[c];
-    activate(row, dout, act, alpha);
-  }
-}
-
-/*
- * g *= f'(pre), written with the activation's output y. The slope is formed as a select and then
- * multiplied (restrict pointers, no branch): with a branch GCC emits a scalar loop that mispredicts on
- * y's random signs, which made this the largest cost of a small network's backward pass.
- */
-static void activation_grad(float *restrict g, const float *restrict y, int64_t n, int64_t act, float alpha) {
-  switch (act) {
-    case F_RELU:
-      for (int64_t j = 0; j < n; j++) {
-        float m = y[j] > 0.f ? 1.f : 0.f;
-        g[j] = g[j] * m;
-      }
-      break;
-    case F_LEAKYRELU:
-      for (int64_t j = 0; j < n; j++) {
-        float m = y[j] > 0.f ? 1.f : alpha;
-        g[j] = g[j] * m;
-      }
-      break;
-    case F_SIGMOID:
-      for (int64_t j = 0; j < n; j++) g[j] = g[j] * (y[j] * (1.f - y[j]));
-      break;
-    case F_TANH:
-      for (int64_t j = 0; j < n; j++) g[j] = g[j] * (1.f - y[j] * y[j]);
-      break;
-    default:
-      break;
-  }
-}
-
-/* db = column sums of g [B, n]. */
-static void column_sums(float *restrict db, const float *restrict g, int64_t B, int64_t n) {
-  memset(db, 0, (size_t)n * 4);
-  for (int64_t r = 0; r < B; r++) {
-    const float *restrict gr = g + r * n;
-    for (int64_t c = 0; c < n; c++) db[c] += gr[c];
-  }
 }
 
 /* Scratch for the backward pass, grown on demand and kept: the addon runs on Node's main thread only. */
@@ -231,7 +151,7 @@ napi_value PbrlMlpForward(napi_env env, napi_callback_info info) {
           const int64_t din = sp.d[l], dout = sp.d[l + 1];
           const int last = l == L - 1;
           float *out = last ? F32(o[1]) + e * B * dout + r0 * dout : bufs[l & 1];
-          dense_layer(a, F32(o[3 + 2 * l]) + e * din * dout, F32(o[4 + 2 * l]) + e * dout, out, rows, din, dout,
+          pbrl_dense_layer(a, F32(o[3 + 2 * l]) + e * din * dout, F32(o[4 + 2 * l]) + e * dout, out, rows, din, dout,
                       last ? sp.actOut : sp.actHidden, sp.alpha);
           a = out;
         }
@@ -248,7 +168,7 @@ napi_value PbrlMlpForward(napi_env env, napi_callback_info info) {
       if (l == 0) a = F32(o[0]) + (sp.shared ? 0 : e * B * din);
       else a = F32(wsOff) - E * B * din + e * B * din; /* previous layer's block sits just before this one */
       float *h = last ? F32(o[1]) + e * B * dout : F32(wsOff) + e * B * dout;
-      dense_layer(a, F32(o[3 + 2 * l]) + e * din * dout, F32(o[4 + 2 * l]) + e * dout, h, B, din, dout,
+      pbrl_dense_layer(a, F32(o[3 + 2 * l]) + e * din * dout, F32(o[4 + 2 * l]) + e * dout, h, B, din, dout,
                   last ? sp.actOut : sp.actHidden, sp.alpha);
     }
     if (!last) wsOff += E * B * dout * 4;
@@ -335,7 +255,7 @@ napi_value PbrlMlpBackward(napi_env env, napi_callback_info info) {
   for (int64_t e = 0; e < E; e++) {
     const int64_t dL = sp.d[L];
     memcpy(g, F32(o[0]) + e * B * dL, (size_t)(B * dL * 4));
-    activation_grad(g, F32(o[3]) + e * B * dL, B * dL, sp.actOut, sp.alpha);
+    pbrl_activation_grad(g, F32(o[3]) + e * B * dL, B * dL, sp.actOut, sp.alpha);
     for (int64_t l = L - 1; l >= 0; l--) {
       const int64_t din = sp.d[l], dout = sp.d[l + 1];
       const float *a = l == 0 ? F32(o[1]) + (sp.shared ? 0 : e * B * din) : F32(hOff[l - 1]) + e * B * din;
@@ -345,12 +265,12 @@ napi_value PbrlMlpBackward(napi_env env, napi_callback_info info) {
         float *db = F32(o[5 + 2 * L + l]) + e * dout;
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)din, (int)dout, (int)B, 1.f, a, (int)din, g, (int)dout, 0.f,
                     dw, (int)dout);
-        column_sums(db, g, B, dout);
+        pbrl_column_sums(db, g, B, dout);
       }
       if (l > 0) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)din, (int)dout, 1.f, g, (int)dout, w, (int)dout, 0.f,
                     gin, (int)din);
-        activation_grad(gin, F32(hOff[l - 1]) + e * B * din, B * din, sp.actHidden, sp.alpha);
+        pbrl_activation_grad(gin, F32(hOff[l - 1]) + e * B * din, B * din, sp.actHidden, sp.alpha);
         float *t = g;
         g = gin;
         gin = t;

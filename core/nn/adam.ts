@@ -64,6 +64,14 @@ export class Adam {
     return s;
   }
 
+  /**
+   * The (m, v) moment tensors of these variables, created (zero) on first use, for kernels that run
+   * the whole step themselves (native/sac.c); such a caller advances `iterations` itself.
+   */
+  moments(variables: tf.Variable[]): { m: tf.Tensor; v: tf.Tensor }[] {
+    return variables.map((v) => this.slot(v.name));
+  }
+
   /** Applies gradients keyed by variable name (what tf.variableGrads returns). */
   applyGradients(gradsIn: tf.NamedTensorMap | NamedTensor[]): void {
     const grads: tf.NamedTensorMap = Array.isArray(gradsIn) ? Object.fromEntries(gradsIn.map((g) => [g.name, g.tensor])) : gradsIn;
@@ -119,7 +127,9 @@ export class Adam {
       if (m.size !== variable.size || v.size !== variable.size) {
         throw new Error(`adam.setWeights: moment ${i} has ${m.size} values, variable ${variable.name} has ${variable.size}`);
       }
-      this.slots.set(variable.name, { variable, m: tf.keep(tf.reshape(m, variable.shape).clone()), v: tf.keep(tf.reshape(v, variable.shape).clone()) });
+      // Fresh storage, not views of the caller's tensors: in-place kernels need sole owners.
+      const own = (t: tf.Tensor) => tf.keep(tf.tensor(t.dataSync() as Float32Array, variable.shape, 'float32'));
+      this.slots.set(variable.name, { variable, m: own(m), v: own(v) });
       this.order.push(variable.name);
     });
   }

@@ -20,6 +20,11 @@ export interface StepOptions {
 
 export class NonFiniteLossError extends Error {}
 
+/** The error a non-finite loss stops a step with (also raised by native whole-update kernels). */
+export function nonFiniteLoss(name: string, loss: number): NonFiniteLossError {
+  return new NonFiniteLossError(`${name} is ${loss}; no weights were changed (check inputs for NaN/Inf, or lower the learning rate)`);
+}
+
 /**
  * Computes lossFn's gradient with respect to `vars`, checks it, optionally clips it, and applies it
  * with `optimizer`. Returns the loss value.
@@ -35,7 +40,7 @@ export function optimizerStep(
     const { value, grads } = tf.variableGrads(lossFn, vars);
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) {
-      throw new NonFiniteLossError(`${name} is ${loss}; no weights were changed (check inputs for NaN/Inf, or lower the learning rate)`);
+      throw nonFiniteLoss(name, loss);
     }
     let g = grads;
     if (opts.clipNorm && opts.clipNorm > 0) g = clipByGlobalNorm(grads, opts.clipNorm);

@@ -69,6 +69,7 @@ export function register(program: Command): void {
           (info.nativeGemm.active ? ` [OpenBLAS core ${info.nativeGemm.blasCore}, ${info.nativeGemm.blasThreads} thread(s)]` : ''),
         info.nativeGemm.active ? `native kernels                 ${(info.nativeGemm.kernels ?? []).join(', ')}` : null,
         info.nativeGemm.active ? `fused MLP                      ${info.nativeGemm.fusedMlp ? 'on' : 'off'}${process.env.PBRL_FUSED_MLP === '0' ? ' (PBRL_FUSED_MLP=0)' : ''}` : null,
+        info.nativeGemm.active ? `native SAC update              ${info.nativeGemm.sacUpdate ? 'on' : 'off'}${process.env.PBRL_NATIVE_SAC === '0' ? ' (PBRL_NATIVE_SAC=0)' : ''}` : null,
         `cpus                           ${report.cpus} x ${report.cpuModel}`,
         `node                           ${v.node} (${report.platform})`,
         ...Object.entries(v)

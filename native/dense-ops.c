@@ -1,0 +1,90 @@
+/*
+ * Dense-layer building blocks shared by the whole-network kernels (mlp.c) and the whole SAC update
+ * (sac.c): a layer's forward pass with bias and activation, the activation gradient, bias gradients.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "dense-ops.h"
+
+/* In place; select-then-multiply forms (restrict, no branch) so GCC vectorises them. */
+void pbrl_activate(float *restrict h, int64_t n, int64_t act, float alpha) {
+  const float a = alpha;
+  switch (act) {
+    case F_RELU:
+      for (int64_t j = 0; j < n; j++) {
+        float v = h[j];
+        float r = v > 0.f ? v : 0.f;
+        h[j] = v != v ? v : r; /* NaN passes through, as in tfjs */
+      }
+      break;
+    case F_LEAKYRELU:
+      for (int64_t j = 0; j < n; j++) {
+        float v = h[j];
+        float s = v * a;
+        h[j] = v > 0.f ? v : s; /* a select of two values vectorises; NaN stays NaN (NaN * a) */
+      }
+      break;
+    case F_SIGMOID:
+      for (int64_t j = 0; j < n; j++) h[j] = 1.f / (1.f + expf(-h[j]));
+      break;
+    case F_TANH:
+      for (int64_t j = 0; j < n; j++) h[j] = tanhf(h[j]);
+      break;
+    default:
+      break;
+  }
+}
+
+/* out = act(a @ w + bias) for rows x din @ din x dout; bias and activation in one pass after sgemm. */
+void pbrl_dense_layer(const float *a, const float *w, const float *restrict bias, float *restrict out, int64_t rows,
+                        int64_t din, int64_t dout, int64_t act, float alpha) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, a, (int)din, w, (int)dout, 0.f,
+              out, (int)dout);
+  for (int64_t r = 0; r < rows; r++) {
+    float *restrict row = out + r * dout;
+    for (int64_t c = 0; c < dout; c++) row[c] += bias[c];
+    pbrl_activate(row, dout, act, alpha);
+  }
+}
+
+/*
+ * g *= f'(pre), written with the activation's output y. The slope is formed as a select and then
+ * multiplied (restrict pointers, no branch): with a branch GCC emits a scalar loop that mispredicts on
+ * y's random signs, which made this the largest cost of a small network's backward pass.
+ */
+void pbrl_activation_grad(float *restrict g, const float *restrict y, int64_t n, int64_t act, float alpha) {
+  switch (act) {
+    case F_RELU:
+      for (int64_t j = 0; j < n; j++) {
+        float m = y[j] > 0.f ? 1.f : 0.f;
+        g[j] = g[j] * m;
+      }
+      break;
+    case F_LEAKYRELU:
+      for (int64_t j = 0; j < n; j++) {
+        float m = y[j] > 0.f ? 1.f : alpha;
+        g[j] = g[j] * m;
+      }
+      break;
+    case F_SIGMOID:
+      for (int64_t j = 0; j < n; j++) g[j] = g[j] * (y[j] * (1.f - y[j]));
+      break;
+    case F_TANH:
+      for (int64_t j = 0; j < n; j++) g[j] = g[j] * (1.f - y[j] * y[j]);
+      break;
+    default:
+      break;
+  }
+}
+
+/* db = column sums of g [B, n]. */
+void pbrl_column_sums(float *restrict db, const float *restrict g, int64_t B, int64_t n) {
+  memset(db, 0, (size_t)n * 4);
+  for (int64_t r = 0; r < B; r++) {
+    const float *restrict gr = g + r * n;
+    for (int64_t c = 0; c < n; c++) db[c] += gr[c];
+  }
+}
+

@@ -1,0 +1,19 @@
+/* native/dense-ops.c: dense-layer pieces shared by mlp.c and sac.c. */
+#ifndef PBRL_DENSE_OPS_H
+#define PBRL_DENSE_OPS_H
+#include <stdint.h>
+
+/* Activation codes, as core/native-gemm.ts MLP_ACT_CODES numbers them. */
+enum { F_LINEAR = 0, F_RELU = 1, F_SIGMOID = 3, F_LEAKYRELU = 5, F_TANH = 100 };
+
+/* h = f(h) in place. */
+void pbrl_activate(float *restrict h, int64_t n, int64_t act, float alpha);
+/* out = f(a @ w + bias) for a [rows, din], w [din, dout]. */
+void pbrl_dense_layer(const float *a, const float *w, const float *restrict bias, float *restrict out, int64_t rows,
+                      int64_t din, int64_t dout, int64_t act, float alpha);
+/* g *= f'(pre), from the activation's output y. */
+void pbrl_activation_grad(float *restrict g, const float *restrict y, int64_t n, int64_t act, float alpha);
+/* db = column sums of g [B, n]. */
+void pbrl_column_sums(float *restrict db, const float *restrict g, int64_t B, int64_t n);
+
+#endif
