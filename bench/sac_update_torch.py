@@ -2,7 +2,10 @@
 
 Meta-World sizes: obs 39, act 4, twin critics, tanh-squashed Gaussian actor, learned temperature,
 Polyak target every 2 updates. Usage: sac_update_torch.py BUDGET_S [HIDDEN e.g. 256,256,256]
-[BATCHES e.g. 256,512] [THREADS]. Prints one JSON object: {"batch": ms_per_update, ...}.
+[BATCHES e.g. 256,512] [THREADS] [loop]. Prints one JSON object: {"batch": ms_per_update, ...}.
+With `loop`, times a training loop instead: per step the actor picks an action for one observation,
+the transition goes into a replay buffer and one update runs on a batch sampled from it (no
+environment: its cost is left out), and prints {"batch": env_steps_per_s, ...}.
 """
 import json
 import math
@@ -80,9 +83,41 @@ def update(b, step):
                     tp.mul_(0.995).add_(0.005 * p)
 
 
+def loop(bs, budget):
+    cap = 100_000
+    buf = [torch.zeros(cap, OBS), torch.zeros(cap, ACT), torch.zeros(cap, 1), torch.zeros(cap, OBS), torch.zeros(cap, 1)]
+    for t in buf:
+        t.normal_()
+    size = 2 * bs
+    o = torch.randn(1, OBS)
+    n, t0 = 0, None
+    while True:
+        with torch.no_grad():
+            a, _ = sample(o)
+        nxt = torch.randn(1, OBS)
+        k = size % cap
+        buf[0][k], buf[1][k], buf[3][k] = o[0], a[0], nxt[0]
+        size += 1
+        o = nxt
+        idx = torch.randint(0, min(size, cap), (bs,))
+        update(tuple(t[idx] for t in buf), n)
+        n += 1
+        if t0 is None and n == 5:  # warm-up done
+            n, t0 = 0, time.perf_counter()
+        if t0 is not None and n >= 20 and time.perf_counter() - t0 > budget:
+            return n / (time.perf_counter() - t0)
+
+
 def main():
     budget = float(sys.argv[1]) if len(sys.argv) > 1 else 1.5
     out = {}
+    if len(sys.argv) > 5 and sys.argv[5] == "loop":
+        for bs in BATCHES:
+            out[str(bs)] = loop(bs, budget)
+        out["torch"] = torch.__version__
+        out["threads"] = torch.get_num_threads()
+        print(json.dumps(out))
+        return
     for bs in BATCHES:
         b = (torch.randn(bs, OBS), torch.rand(bs, ACT) * 2 - 1, torch.randn(bs, 1), torch.randn(bs, OBS), torch.zeros(bs, 1))
         for i in range(3):

@@ -37,16 +37,17 @@ void pbrl_activate(float *restrict h, int64_t n, int64_t act, float alpha) {
   }
 }
 
-/* out = act(a @ w + bias) for rows x din @ din x dout; bias and activation in one pass after sgemm. */
+/*
+ * out = act(a @ w + bias) for rows x din @ din x dout. The bias rows are written first and sgemm adds
+ * the product to them (beta = 1): with beta = 0 OpenBLAS clears the output in a pass of its own, and
+ * adding the bias after it is another.
+ */
 void pbrl_dense_layer(const float *a, const float *w, const float *restrict bias, float *restrict out, int64_t rows,
                         int64_t din, int64_t dout, int64_t act, float alpha) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, a, (int)din, w, (int)dout, 0.f,
+  for (int64_t r = 0; r < rows; r++) memcpy(out + r * dout, bias, (size_t)dout * 4);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, a, (int)din, w, (int)dout, 1.f,
               out, (int)dout);
-  for (int64_t r = 0; r < rows; r++) {
-    float *restrict row = out + r * dout;
-    for (int64_t c = 0; c < dout; c++) row[c] += bias[c];
-    pbrl_activate(row, dout, act, alpha);
-  }
+  if (act != F_LINEAR) pbrl_activate(out, rows * dout, act, alpha);
 }
 
 /*

@@ -102,17 +102,21 @@ static void net_backward(const Net *n, const float *x, int64_t B, float *const *
   }
 }
 
-/* The formula of native/gemm.c's adam (and tf.train.adam, PyTorch): w -= lr m_hat / (sqrt(v_hat) + eps). */
+/*
+ * Adam as tf.train.adam and PyTorch define it, w -= lr m_hat / (sqrt(v_hat) + eps), with the bias
+ * corrections applied as multiplications by their reciprocals (two divisions per element were most of
+ * this loop's time); agrees with native/gemm.c's adam to float rounding.
+ */
 static void adam_update(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n, const AdamP *p) {
   const float b1 = p->b1, b2 = p->b2, eps = p->eps, lr = p->lr;
-  const float bc1 = (float)(1.0 - pow(p->b1, p->t)), bc2 = (float)(1.0 - pow(p->b2, p->t));
+  const float ibc1 = (float)(1.0 / (1.0 - pow(p->b1, p->t))), ibc2 = (float)(1.0 / (1.0 - pow(p->b2, p->t)));
   for (int64_t i = 0; i < n; i++) {
     float gi = g[i];
     float mi = b1 * m[i] + (1.f - b1) * gi;
     float vi = b2 * v[i] + (1.f - b2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    w[i] -= lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+    w[i] -= lr * (mi * ibc1) / (sqrtf(vi * ibc2) + eps);
   }
 }
 
