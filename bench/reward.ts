@@ -15,7 +15,7 @@ import { SegmentSampler } from '../reward/segments.js';
 import { disagreementQueries } from '../reward/query/disagreement.js';
 import { kCenterQueries } from '../reward/query/k-center.js';
 import { setFusedMlp } from '../core/nn/fused-mlp.js';
-import { setBlasThreads } from '../core/native-gemm.js';
+import { nativeSgemmMs, setBlasThreads } from '../core/native-gemm.js';
 import { fmt, table, timeIt } from './_timing.js';
 import { runTorchScript, torchPython, TORCH_SKIPPED } from './_torch.js';
 
@@ -28,6 +28,13 @@ function fakeTrajectories(n: number, T: number, rng: Rng): Trajectory[] {
     success: new Uint8Array(T), terminated: false, truncated: true,
   }));
 }
+
+/** Forward multiply-adds per row of a 43-256-256-256-1 member. */
+const MACS_PER_ROW = 43 * 256 + 256 * 256 + 256 * 256 + 256;
+/** One update: 3 members x 128 pairs x 2 segments x 50 steps; forward 2 MACs, backward 4 less the first layer's input gradient. */
+const REWARD_UPDATE_GFLOP = (3 * 256 * 50 * (2 * MACS_PER_ROW + 2 * (2 * MACS_PER_ROW - 43 * 256))) / 1e9;
+/** Relabelling a million transitions with the 3-member ensemble (forward only). */
+const RELABEL_GFLOP_PER_1E6 = (3 * 1e6 * 2 * MACS_PER_ROW) / 1e9;
 
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
@@ -88,9 +95,20 @@ export async function main(args: string[]): Promise<void> {
   setFusedMlp(true);
   if (info.nativeGemm.active) setBlasThreads(threadCounts[0]);
   const side: (string | number)[][] = [['threads', 'path', 'reward update ms', 'x PyTorch', 'relabel s per 1e6', 'x PyTorch']];
+  const bounds: (string | number)[][] = [['threads', 'C sgemm GFLOP/s', 'update FLOP bound ms', '0.65x PyTorch update ms', 'relabel FLOP bound s', '0.65x PyTorch relabel s']];
   for (const th of threadCounts) {
     const tu = best.get(`${th}|torch|update`);
     const tr = best.get(`${th}|torch|relabel`);
+    if (info.nativeGemm.active) {
+      // The matmuls alone at the rate of OpenBLAS called from C ([256 x 256 x 256], the relabel tile).
+      setBlasThreads(th);
+      const ms = nativeSgemmMs(256, 256, 256, 400);
+      if (ms !== null) {
+        const rate = (2 * 256 ** 3) / (ms * 1e6);
+        bounds.push([th, fmt(rate, 1), fmt(REWARD_UPDATE_GFLOP / rate * 1000, 1), tu ? fmt(0.65 * tu, 1) : 'n/a',
+          fmt(RELABEL_GFLOP_PER_1E6 / rate, 2), tr ? fmt(0.65 * tr, 2) : 'n/a']);
+      }
+    }
     for (const p of [...paths, 'torch']) {
       const u = best.get(`${th}|${p}|update`);
       const rl = best.get(`${th}|${p}|relabel`);
@@ -102,6 +120,10 @@ export async function main(args: string[]): Promise<void> {
   console.log(`best of ${rounds} alternating round(s); relabel chunk 4096 rows, ${n} transitions timed`);
   if (!torchPython()) console.log(TORCH_SKIPPED);
   console.log('targets: reward update and relabelling <= 0.65x PyTorch');
+  if (bounds.length > 1) {
+    console.log(table(bounds));
+    console.log('FLOP bound: the update\'s or relabelling\'s matmul FLOPs at the C sgemm rate (no other work); below it no implementation on the same BLAS goes');
+  }
   console.log();
   const pool = sampler.samplePairs(500, rng);
   const labelled = sampler.samplePairs(1000, rng);

@@ -87,6 +87,20 @@ export function parseBlasThreads(v: string | undefined): number {
   return n;
 }
 
+/**
+ * OpenBLAS threads for one training run that has the machine to itself, when PBRL_BLAS_THREADS is
+ * unset: every core for networks 256 wide or wider, one below. Measured whole runs (`npm run perf --
+ * train-speed`, 2 cores): 3x256 / batch 512 SAC ran 1.31x the env steps/s on two threads, while
+ * 2x128 / batch 256 ran 0.90x (its GEMMs are too small to split). Results were bit-identical on one
+ * and two threads (OpenBLAS splits sgemm over rows and columns, not over the inner dimension).
+ * `pbrl bench` cells always get 1 (one cell per core); several runs started by hand at once should
+ * set PBRL_BLAS_THREADS=1 too.
+ */
+export function blasThreadsForRun(widestLayer: number, env: string | undefined = process.env.PBRL_BLAS_THREADS): number {
+  if (env !== undefined && env !== '') return parseBlasThreads(env);
+  return widestLayer >= 256 ? Math.max(1, os.availableParallelism()) : 1;
+}
+
 /** Parse PBRL_BACKEND / options; unknown names are an error listing the valid ones. */
 export function resolveBackendRequest(requested: string | undefined): BackendName | undefined {
   if (requested === undefined || requested === '' || requested === 'auto') return undefined;

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../../core/backend.js';
+import { blasThreadsForRun, initBackend } from '../../core/backend.js';
 import { SAC } from '../../agents/sac.js';
 import { makeEnv } from '../../envs/registry.js';
 import { runOnline } from '../online-runner.js';
@@ -146,7 +146,7 @@ export function register(program: Command): void {
         }
         cfg = buildConfig(opts);
       }
-      const info = await initBackend();
+      const info = await initBackend({ blasThreads: blasThreadsForRun(Math.max(...cfg.sac.hiddenDims)) });
       run.writeConfig(cfg);
       const envOpts = { goalObservable: cfg.goalObservable, version: cfg.envVersion };
       const probe = await makeEnv(cfg.task, envOpts);

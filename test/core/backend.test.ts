@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import os from 'node:os';
-import { initBackend, parseBlasThreads, resolveBackendRequest } from '../../core/backend.js';
+import { blasThreadsForRun, initBackend, parseBlasThreads, resolveBackendRequest } from '../../core/backend.js';
 
 describe('backend selection', () => {
   it('defaults to wasm, with native GEMM when the addon is built', async () => {
@@ -48,5 +48,16 @@ describe('PBRL_BLAS_THREADS', () => {
     expect(parseBlasThreads('auto')).toBe(os.availableParallelism());
     expect(() => parseBlasThreads('0')).toThrow(/PBRL_BLAS_THREADS/);
     expect(() => parseBlasThreads('two')).toThrow(/integer >= 1 or auto/);
+  });
+});
+
+describe('BLAS threads of a training run', () => {
+  it('takes PBRL_BLAS_THREADS when set, else every core for 256-wide networks and one below', () => {
+    expect(blasThreadsForRun(128, '2')).toBe(2);
+    expect(blasThreadsForRun(256, '1')).toBe(1);
+    expect(blasThreadsForRun(128, undefined)).toBe(1);
+    expect(blasThreadsForRun(256, undefined)).toBe(os.availableParallelism());
+    expect(blasThreadsForRun(1024, '')).toBe(os.availableParallelism());
+    expect(() => blasThreadsForRun(256, 'many')).toThrow(/PBRL_BLAS_THREADS/);
   });
 });
