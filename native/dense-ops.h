@@ -16,4 +16,13 @@ void pbrl_activation_grad(float *restrict g, const float *restrict y, int64_t n,
 /* db = column sums of g [B, n]. */
 void pbrl_column_sums(float *restrict db, const float *restrict g, int64_t B, int64_t n);
 
+/* Adam's hyperparameters and step count t (from 1) for pbrl_adam_update. */
+typedef struct {
+  float lr, b1, b2, eps;
+  double t;
+} PbrlAdam;
+
+/* One in-place Adam step on n floats: w -= lr m_hat / (sqrt(v_hat) + eps) (tf.train.adam, PyTorch). */
+void pbrl_adam_update(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n, const PbrlAdam *p);
+
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "dense-ops.h"
 
 /* native/mlp.c */
 napi_value PbrlMlpForward(napi_env env, napi_callback_info info);
@@ -208,22 +209,10 @@ static napi_value AdamStep(napi_env env, napi_callback_info info) {
       }
     }
   }
-  const float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
-  const float bc1 = (float)(1.0 - pow(b1, t)), bc2 = (float)(1.0 - pow(b2, t)), flr = (float)lr;
+  const PbrlAdam p = {(float)lr, (float)b1, (float)b2, (float)eps, t};
   for (size_t k = 0; k < tlen; k += 5) {
-    float *w = (float *)(heap + (int64_t)tab[k]);
-    const float *g = (const float *)(heap + (int64_t)tab[k + 1]);
-    float *m = (float *)(heap + (int64_t)tab[k + 2]);
-    float *v = (float *)(heap + (int64_t)tab[k + 3]);
-    int64_t n = (int64_t)tab[k + 4];
-    for (int64_t i = 0; i < n; i++) {
-      float gi = g[i];
-      float mi = fb1 * m[i] + (1.f - fb1) * gi;
-      float vi = fb2 * v[i] + (1.f - fb2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      w[i] -= flr * (mi / bc1) / (sqrtf(vi / bc2) + feps);
-    }
+    pbrl_adam_update((float *)(heap + (int64_t)tab[k]), (const float *)(heap + (int64_t)tab[k + 1]), (float *)(heap + (int64_t)tab[k + 2]),
+                     (float *)(heap + (int64_t)tab[k + 3]), (int64_t)tab[k + 4], &p);
   }
   return NULL;
 }

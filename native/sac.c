@@ -48,10 +48,6 @@ typedef struct {
   float alpha;
 } Net;
 
-typedef struct {
-  float lr, b1, b2, eps;
-  double t;
-} AdamP;
 
 /* Every member's layer outputs: h[l] is [E, B, d[l+1]]; x [B, d0] is shared by the members. */
 static void net_forward(const Net *n, const float *x, int64_t B, float *const *h) {
@@ -102,28 +98,10 @@ static void net_backward(const Net *n, const float *x, int64_t B, float *const *
   }
 }
 
-/*
- * Adam as tf.train.adam and PyTorch define it, w -= lr m_hat / (sqrt(v_hat) + eps), with the bias
- * corrections applied as multiplications by their reciprocals (two divisions per element were most of
- * this loop's time); agrees with native/gemm.c's adam to float rounding.
- */
-static void adam_update(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n, const AdamP *p) {
-  const float b1 = p->b1, b2 = p->b2, eps = p->eps, lr = p->lr;
-  const float ibc1 = (float)(1.0 / (1.0 - pow(p->b1, p->t))), ibc2 = (float)(1.0 / (1.0 - pow(p->b2, p->t)));
-  for (int64_t i = 0; i < n; i++) {
-    float gi = g[i];
-    float mi = b1 * m[i] + (1.f - b1) * gi;
-    float vi = b2 * v[i] + (1.f - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] -= lr * (mi * ibc1) / (sqrtf(vi * ibc2) + eps);
-  }
-}
-
-static void net_adam(Net *n, float *const *gw, float *const *gb, const AdamP *p) {
+static void net_adam(Net *n, float *const *gw, float *const *gb, const PbrlAdam *p) {
   for (int64_t l = 0; l < n->L; l++) {
-    adam_update(n->w[l], gw[l], n->mw[l], n->vw[l], n->E * n->d[l] * n->d[l + 1], p);
-    adam_update(n->b[l], gb[l], n->mb[l], n->vb[l], n->E * n->d[l + 1], p);
+    pbrl_adam_update(n->w[l], gw[l], n->mw[l], n->vw[l], n->E * n->d[l] * n->d[l + 1], p);
+    pbrl_adam_update(n->b[l], gb[l], n->mb[l], n->vb[l], n->E * n->d[l + 1], p);
   }
 }
 
@@ -296,9 +274,9 @@ napi_value PbrlSacUpdate(napi_env env, napi_callback_info info) {
   float *logAlpha = (float *)(heap + (int64_t)o[14 * L]);
   float *mAlpha = (float *)(heap + (int64_t)o[14 * L + 1]);
   float *vAlpha = (float *)(heap + (int64_t)o[14 * L + 2]);
-  AdamP pa = {(float)prm[0], (float)prm[1], (float)prm[2], (float)prm[3], prm[4]};
-  AdamP pc = {(float)prm[5], (float)prm[6], (float)prm[7], (float)prm[8], prm[9]};
-  AdamP pt = {(float)prm[10], (float)prm[11], (float)prm[12], (float)prm[13], prm[14]};
+  PbrlAdam pa = {(float)prm[0], (float)prm[1], (float)prm[2], (float)prm[3], prm[4]};
+  PbrlAdam pc = {(float)prm[5], (float)prm[6], (float)prm[7], (float)prm[8], prm[9]};
+  PbrlAdam pt = {(float)prm[10], (float)prm[11], (float)prm[12], (float)prm[13], prm[14]};
   const float discount = (float)prm[15], tau = (float)prm[16], lo = (float)prm[17], hi = (float)prm[18], targetEntropy = (float)prm[19];
 
   int64_t maxd = 0;
@@ -427,7 +405,7 @@ napi_value PbrlSacUpdate(napi_env env, napi_callback_info info) {
       /* loss = mean_b exp(log alpha) (-log pi - target entropy), log pi held fixed; d/dlog alpha is the loss itself. */
       const float galpha = alpha * (float)(-meanLogp - targetEntropy);
       out[3] = galpha;
-      adam_update(logAlpha, &galpha, mAlpha, vAlpha, 1, &pt);
+      pbrl_adam_update(logAlpha, &galpha, mAlpha, vAlpha, 1, &pt);
     }
   }
   if (doTarget) {
