@@ -60,16 +60,15 @@ const NO_NOISE = new Float32Array(0);
 export function nativeSacStep(p: SacParts, batch: Batch, plan: SacStepPlan): Record<string, number> | null {
   const B = batch.size;
   const layers = p.actor.variables.length / 2;
-  const moments = (opt: Adam, vars: tf.Variable[]) => opt.moments(vars);
   const withMoments = (vars: tf.Variable[], ms: { m: tf.Tensor; v: tf.Tensor }[]) => {
     const out: tf.Tensor[] = [];
     for (let l = 0; l < layers; l++) out.push(vars[2 * l], vars[2 * l + 1], ms[2 * l].m, ms[2 * l].v, ms[2 * l + 1].m, ms[2 * l + 1].v);
     return out;
   };
   // Moments first: creating them may grow the wasm heap, and offsets are read after.
-  const am = moments(p.actorOpt, p.actor.variables);
-  const cm = moments(p.criticOpt, p.critic.variables);
-  const [alm] = moments(p.alphaOpt, [p.logAlpha]);
+  const am = p.actorOpt.moments(p.actor.variables);
+  const cm = p.criticOpt.moments(p.critic.variables);
+  const [alm] = p.alphaOpt.moments([p.logAlpha]);
   const tensors = [
     ...withMoments(p.actor.variables, am),
     ...withMoments(p.critic.variables, cm),
