@@ -20,7 +20,8 @@ interface NativeAddon {
   adam(heap: ArrayBuffer, table: Float64Array, lr: number, beta1: number, beta2: number, eps: number, t: number): void;
   lerp(heap: ArrayBuffer, table: Float64Array, tau: number): void;
   actGrad(heap: ArrayBuffer, dyOff: number, yOff: number, outOff: number, n: number, act: number, alpha: number): void;
-  info(): { config: string; threads: number; core: string };
+  /** vectorMath: tanh/exp/log1p of the SAC update run on glibc's libmvec (native/dense-ops.c). */
+  info(): { config: string; threads: number; core: string; vectorMath?: boolean };
   /** Absent in addons built before the fused MLP kernels (callers fall back). */
   benchSgemm?(M: number, N: number, K: number, iters: number, transA?: boolean, transB?: boolean): number;
   mlpForward?(heap: ArrayBuffer, spec: Float64Array, offsets: Float64Array): void;
@@ -310,7 +311,8 @@ export function activeNativeKernels(): string[] {
   if (!nativeGemmActive()) return [];
   const k = ['BatchMatMul', '_FusedMatMul (bias + activation)', `${ACT_GRAD_KERNEL}`, 'adam (one call per optimizer)', 'lerp (Polyak)'];
   if (mlpKernels) k.push(`${MLP_FORWARD_KERNEL} + ${MLP_BACKWARD_KERNEL} (whole network)`);
-  if (nativeSacUpdateActive()) k.push('sacUpdate (a whole SAC update in one call)');
+  if (nativeSacUpdateActive())
+    k.push(`sacUpdate (a whole SAC update in one call; tanh/exp/log1p ${loadNativeAddon()?.info().vectorMath ? 'on libmvec' : 'scalar libm'})`);
   return k;
 }
 

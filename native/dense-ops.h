@@ -25,4 +25,11 @@ typedef struct {
 /* One in-place Adam step on n floats: w -= lr m_hat / (sqrt(v_hat) + eps) (tf.train.adam, PyTorch). */
 void pbrl_adam_update(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n, const PbrlAdam *p);
 
+/* x = tanh(x), exp(x), log1p(x) in place (libmvec where glibc has it, else libm; within a few ulp). */
+void pbrl_tanh_array(float *x, int64_t n);
+void pbrl_exp_array(float *x, int64_t n);
+void pbrl_log1p_array(float *x, int64_t n);
+/* 1 when the arrays above run on libmvec. */
+int pbrl_vector_math(void);
+
 #endif

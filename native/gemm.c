@@ -366,6 +366,9 @@ static napi_value Info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "threads", threads));
   CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &core));
   CHECK(napi_set_named_property(env, obj, "core", core));
+  napi_value vm;
+  CHECK(napi_get_boolean(env, pbrl_vector_math() != 0, &vm));
+  CHECK(napi_set_named_property(env, obj, "vectorMath", vm));
   return obj;
 }
 

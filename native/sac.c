@@ -105,39 +105,48 @@ static void net_adam(Net *n, float *const *gw, float *const *gb, const PbrlAdam 
   }
 }
 
-static float softplusf(float x) {
-  return (x > 0.f ? x : 0.f) + log1pf(expf(-fabsf(x)));
-}
-
 /*
  * The actor's head out [B, 2A] = [mu | raw] to a reparameterised sample: log std = lo + (hi - lo)/2
  * (tanh(raw) + 1), u = mu + std eps, a = tanh(u), and log pi(a) = sum_j (-eps^2/2 - log std - log sqrt(2 pi))
- * - sum_j 2 (log 2 - u - softplus(-2u)) (the tanh change of variables, finite for large |u|).
- * Writes a into xa's action columns (row stride O + A, from column O); keeps tanh(raw), std and a for
- * the backward pass when those are non-NULL.
+ * - sum_j 2 (log 2 - u - softplus(-2u)) (the tanh change of variables, finite for large |u|), with
+ * softplus(x) = max(x, 0) + log1p(exp(-|x|)). Writes a into xa's action columns (row stride O + A, from
+ * column O) and keeps tanh(raw), std and a in tr, sd, act [B, A] for the backward pass; tmp holds 2 B A
+ * floats. Written as passes over whole arrays so the transcendental functions run on vectors
+ * (pbrl_tanh_array and friends); each row's sums add their terms in the same order as a per-element loop.
  */
 static void sample_actions(const float *out, const float *eps, int64_t B, int64_t A, float lo, float hi, float *xa, int64_t O,
-                           float *logp, float *tr, float *sd, float *act) {
+                           float *logp, float *tr, float *sd, float *act, float *tmp) {
   const float half = 0.5f * (hi - lo);
+  const int64_t n = B * A;
+  float *u = tmp, *sp = tmp + n;
+  for (int64_t r = 0; r < B; r++) memcpy(tr + r * A, out + r * 2 * A + A, (size_t)A * 4);
+  pbrl_tanh_array(tr, n);
+  for (int64_t i = 0; i < n; i++) sd[i] = lo + half * (tr[i] + 1.f); /* log std until the exp below */
   for (int64_t r = 0; r < B; r++) {
-    float gauss = 0.f, squash = 0.f;
+    float gauss = 0.f;
     for (int64_t j = 0; j < A; j++) {
-      const float mu = out[r * 2 * A + j], raw = out[r * 2 * A + A + j], e = eps[r * A + j];
-      const float t = tanhf(raw);
-      const float logStd = lo + half * (t + 1.f);
-      const float std = expf(logStd);
-      const float u = mu + std * e;
-      const float a = tanhf(u);
-      gauss += -0.5f * e * e - logStd - HALF_LOG_2PI;
-      squash += 2.f * (LOG2F - u - softplusf(-2.f * u));
-      xa[r * (O + A) + O + j] = a;
-      if (tr) {
-        tr[r * A + j] = t;
-        sd[r * A + j] = std;
-        act[r * A + j] = a;
-      }
+      const float e = eps[r * A + j];
+      gauss += -0.5f * e * e - sd[r * A + j] - HALF_LOG_2PI;
     }
-    logp[r] = gauss - squash;
+    logp[r] = gauss;
+  }
+  pbrl_exp_array(sd, n);
+  for (int64_t r = 0; r < B; r++)
+    for (int64_t j = 0; j < A; j++) u[r * A + j] = out[r * 2 * A + j] + sd[r * A + j] * eps[r * A + j];
+  memcpy(act, u, (size_t)n * 4);
+  pbrl_tanh_array(act, n);
+  for (int64_t i = 0; i < n; i++) sp[i] = -fabsf(2.f * u[i]);
+  pbrl_exp_array(sp, n);
+  pbrl_log1p_array(sp, n);
+  for (int64_t r = 0; r < B; r++) {
+    float squash = 0.f;
+    for (int64_t j = 0; j < A; j++) {
+      const float uj = u[r * A + j], m2u = -2.f * uj;
+      const float softplus = (m2u > 0.f ? m2u : 0.f) + sp[r * A + j];
+      squash += 2.f * (LOG2F - uj - softplus);
+      xa[r * (O + A) + O + j] = act[r * A + j];
+    }
+    logp[r] = logp[r] - squash;
   }
 }
 
@@ -286,7 +295,7 @@ napi_value PbrlSacUpdate(napi_env env, napi_callback_info info) {
   }
   /* One sizing pass with a NULL base, then the real one. */
   float *ha[SAC_MAX_LAYERS], *hc[SAC_MAX_LAYERS], *gwa[SAC_MAX_LAYERS], *gba[SAC_MAX_LAYERS], *gwc[SAC_MAX_LAYERS], *gbc[SAC_MAX_LAYERS];
-  float *x, *xa2, *g, *gin, *y, *logp, *dq, *dA, *dOut, *tr, *sd, *av;
+  float *x, *xa2, *g, *gin, *y, *logp, *dq, *dA, *dOut, *tr, *sd, *av, *vt;
   /*
    * The actor has the same weights for the target's next actions and for its own loss (it is updated
    * last), so both run as one forward pass over [s'; s]: 2B rows, half the GEMM calls, larger GEMMs.
@@ -315,6 +324,7 @@ napi_value PbrlSacUpdate(napi_env env, napi_callback_info info) {
     tr = carve(&c, B * A);
     sd = carve(&c, B * A);
     av = carve(&c, B * A);
+    vt = carve(&c, 2 * B * A);
   }
 
   const float alpha = expf(logAlpha[0]);
@@ -326,7 +336,7 @@ napi_value PbrlSacUpdate(napi_env env, napi_callback_info info) {
   if (doActor) memcpy(xa2 + B * O, obs, (size_t)(B * O) * 4);
   net_forward(&actor, xa2, AR, ha);
   put_obs(x, nobs, B, O, A);
-  sample_actions(ha[CL], epsT, B, A, lo, hi, x, O, logp, NULL, NULL, NULL);
+  sample_actions(ha[CL], epsT, B, A, lo, hi, x, O, logp, tr, sd, av, vt); /* tr, sd, av: overwritten by the actor's */
   net_forward(&target, x, B, hc);
   for (int64_t r = 0; r < B; r++) {
     const float q0 = hc[CL][r], q1 = hc[CL][B + r];
@@ -361,7 +371,7 @@ napi_value PbrlSacUpdate(napi_env env, napi_callback_info info) {
     /* The s half of the actor's pass: rows B .. 2B of every layer. */
     float *hs[SAC_MAX_LAYERS];
     for (int64_t l = 0; l < L; l++) hs[l] = ha[l] + B * actor.d[l + 1];
-    sample_actions(hs[CL], epsA, B, A, lo, hi, x, O, logp, tr, sd, av); /* x still holds obs */
+    sample_actions(hs[CL], epsA, B, A, lo, hi, x, O, logp, tr, sd, av, vt); /* x still holds obs */
     net_forward(&critic, x, B, hc);
     double aloss = 0, lpsum = 0;
     for (int64_t r = 0; r < B; r++) {
