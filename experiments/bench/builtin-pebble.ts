@@ -194,6 +194,23 @@ const pebbleBprefLong: SuiteSpec = {
   },
 };
 
+/**
+ * `pebble-bpref-long-loop`: pebble-bpref-long's PEBBLE schedule on door-open with the env's reward in
+ * place of r_hat (as pebble-loop for button-press). In pebble-bpref-long PEBBLE never opened the door
+ * to success on seeds 0-1 where SAC did (0.2 / 0.5 / 0.5 at 200k), while r_hat ranked the buffer at
+ * Spearman 0.96 and ranked SAC's buffer's door-open states above its own best (bench/rhat-cross.ts):
+ * this separates the loop (pre-training, relabels, critic reset) from the learned reward there.
+ */
+const pebbleBprefLongLoop: SuiteSpec = {
+  ...pebbleBprefLong,
+  name: 'pebble-bpref-long-loop',
+  description: "pebble-bpref-long's PEBBLE schedule on door-open trained on the true reward (no reward learning): the loop alone at 200k steps, seeds 0-2.",
+  axes: { algo: ['pebble'], task: ['door-open'], seed: [0, 1, 2], goalObservable: [false], teacher: ['oracle'] },
+  algoConfig: {
+    pebble: { ...pebbleBprefLong.algoConfig!.pebble, pebble: { unsupSteps: 9000, numInteract: 5000, recentEpisodes: 50, rewardSource: 'true' } },
+  },
+};
+
 /** A suite's PEBBLE on button-press with B-Pref's noisy teachers beside the oracle (whose cells are the base suite's: same config, same cell ids). */
 function withNoisyTeachers(base: SuiteSpec, name: string, description: string): SuiteSpec {
   return {
@@ -218,5 +235,5 @@ const pebbleBprefScaledTeachers = withNoisyTeachers(
 );
 
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-bpref-long': pebbleBprefLong, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-bpref-long': pebbleBprefLong, 'pebble-bpref-long-loop': pebbleBprefLongLoop, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
 };
