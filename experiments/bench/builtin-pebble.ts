@@ -211,6 +211,28 @@ const pebbleBprefLongLoop: SuiteSpec = {
   },
 };
 
+/**
+ * `pebble-bpref-long-state-reward`: pebble-bpref-long's PEBBLE on sweep-into with r_hat reading the state
+ * only (reward.model.inputs 'state'; B-Pref's model reads state and action). In pebble-bpref-long, seed 0
+ * reached 0.5 success at 50k and then fell to 0.0 (return ~29) from 110k, with r_hat's Pearson
+ * correlation with the true reward at 0.09. At 160k (bench/rhat-actions.ts) the policy's own actions
+ * scored 0.080 under r_hat at the last 2000 states against -0.169 for uniform random ones, a gap 5x
+ * r_hat's spread over those states (0.046) and above what it gave the buffer's success states (0.038
+ * against -0.044 for the rest): the policy was collecting r_hat through its actions.
+ */
+const pebbleBprefLongStateReward: SuiteSpec = {
+  ...pebbleBprefLong,
+  name: 'pebble-bpref-long-state-reward',
+  description: "pebble-bpref-long's PEBBLE on sweep-into with a state-only reward model (r_hat(s)), seeds 0-2.",
+  axes: { ...pebbleBprefLong.axes, algo: ['pebble'], task: ['sweep-into'] },
+  algoConfig: {
+    pebble: {
+      ...pebbleBprefLong.algoConfig!.pebble,
+      reward: { model: { hiddenDims: [128, 128], inputs: 'state' }, feedback: { epochs: 10 } },
+    },
+  },
+};
+
 /** A suite's PEBBLE on button-press with B-Pref's noisy teachers beside the oracle (whose cells are the base suite's: same config, same cell ids). */
 function withNoisyTeachers(base: SuiteSpec, name: string, description: string): SuiteSpec {
   return {
@@ -235,5 +257,5 @@ const pebbleBprefScaledTeachers = withNoisyTeachers(
 );
 
 export const PEBBLE_SUITES: Readonly<Record<string, SuiteSpec>> = {
-  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-bpref-long': pebbleBprefLong, 'pebble-bpref-long-loop': pebbleBprefLongLoop, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
+  'pebble-small': pebbleSmall, 'pebble-diagnose': pebbleDiagnose, 'pebble-bpref-small': pebbleBprefSmall, 'pebble-bpref-scaled-slow-alpha': pebbleBprefScaledSlowAlpha, 'pebble-bpref-scaled': pebbleBprefScaled, 'pebble-bpref-scaled-teachers': pebbleBprefScaledTeachers, 'pebble-bpref-long': pebbleBprefLong, 'pebble-bpref-long-loop': pebbleBprefLongLoop, 'pebble-bpref-long-state-reward': pebbleBprefLongStateReward, 'pebble-loop': pebbleLoop, 'pebble-state-reward': pebbleStateReward, 'pebble-bpref-teachers': pebbleBprefTeachers,
 };
