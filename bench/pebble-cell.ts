@@ -18,3 +18,21 @@ export async function loadPebbleCell(cell: string) {
   const view = ReplayBuffer.load(join(cell, 'checkpoint/replay.bin')).view();
   return { cfg, agent, setup, view };
 }
+
+/**
+ * Prints, for each window [from, size) of a buffer, the count, mean and sd of r_hat per bin of the true
+ * reward (edges ascending; empty bins left out).
+ */
+export function printRhatByTrueReward(rhat: Float32Array, trueRewards: Float32Array, windows: [string, number, number][], edges: number[]): void {
+  for (const [name, from, to] of windows) {
+    console.log(`${name} (${to - from} transitions): true-reward bin -> count, mean r_hat, sd r_hat`);
+    for (let b = 0; b + 1 < edges.length; b++) {
+      const xs: number[] = [];
+      for (let i = from; i < to; i++) if (trueRewards[i] >= edges[b] && trueRewards[i] < edges[b + 1]) xs.push(rhat[i]);
+      if (!xs.length) continue;
+      const m = xs.reduce((a, x) => a + x, 0) / xs.length;
+      const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length);
+      console.log(`  [${edges[b]}, ${edges[b + 1]}) ${String(xs.length).padStart(6)}  ${m.toFixed(3)}  ${sd.toFixed(3)}`);
+    }
+  }
+}

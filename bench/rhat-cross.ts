@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { ReplayBuffer } from '../agents/replay-buffer.js';
-import { loadPebbleCell } from './pebble-cell.js';
+import { loadPebbleCell, printRhatByTrueReward } from './pebble-cell.js';
 
 await initBackend();
 const [pebbleCell, bufferCell] = process.argv.slice(2);
@@ -15,16 +15,5 @@ if (!pebbleCell || !bufferCell) throw new Error('usage: npx tsx bench/rhat-cross
 const { setup } = await loadPebbleCell(pebbleCell);
 const v = ReplayBuffer.load(join(bufferCell, 'checkpoint/replay.bin')).view();
 const r = setup.model.predictReward(v.obs.subarray(0, v.size * 39), v.actions.subarray(0, v.size * 4), v.size);
-const edges = [0, 1, 2, 4, 5, 6, 7, 8, 9, 10.01];
-for (const [name, from] of [['whole buffer', 0], ['last 20000', Math.max(0, v.size - 20000)]] as const) {
-  console.log(`${name} of ${bufferCell} (${v.size - from} transitions): true-reward bin -> count, mean r_hat, sd r_hat`);
-  for (let b = 0; b + 1 < edges.length; b++) {
-    const xs: number[] = [];
-    for (let i = from; i < v.size; i++) if (v.trueRewards[i] >= edges[b] && v.trueRewards[i] < edges[b + 1]) xs.push(r[i]);
-    if (!xs.length) continue;
-    const m = xs.reduce((a, x) => a + x, 0) / xs.length;
-    const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length);
-    console.log(`  [${edges[b]}, ${edges[b + 1]}) ${String(xs.length).padStart(6)}  ${m.toFixed(3)}  ${sd.toFixed(3)}`);
-  }
-}
+printRhatByTrueReward(r, v.trueRewards, [[`whole buffer of ${bufferCell}`, 0, v.size], ['last 20000', Math.max(0, v.size - 20000), v.size]], [0, 1, 2, 4, 5, 6, 7, 8, 9, 10.01]);
 await setup.dispose();
