@@ -4,7 +4,7 @@
  * the actor kept, rounds every numInteract steps until the budget is spent.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,13 +209,12 @@ describe('PEBBLE learning', () => {
     });
     const agent = new SAC(39, 4, cfg.sac, cfg.seed);
     const setup = await setupPebble(cfg, agent);
-    const runDir = mkdtempSync(join(tmpdir(), 'pebble-learn-'));
+    const run = new RunDir(mkdtempSync(join(tmpdir(), 'pebble-learn-')));
     const result = await runOnline(
       agent, { ...runOptions(cfg), bufferCapacity: cfg.steps, goalObservable: cfg.goalObservable },
-      new RunDir(runDir), false, setup.hooks,
+      run, false, setup.hooks,
     );
-    const evals = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-      .filter((r) => typeof r.eval_success === 'number') as { step: number; eval_success: number; eval_return: number }[];
+    const evals = run.readMetrics().filter((r) => typeof r.eval_success === 'number') as unknown as { step: number; eval_success: number; eval_return: number }[];
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
     agent.dispose();
     await setup.dispose();
