@@ -158,6 +158,9 @@ const pebbleLoop: SuiteSpec = {
  * states was 0.36: a policy can raise r_hat by its choice of action alone, which Meta-World's reward
  * does not pay for.
  */
+/** pebble-bpref-small's reward model (2x128, 10 epochs a round) reading the state only. */
+const STATE_ONLY_REWARD = { model: { hiddenDims: [128, 128], inputs: 'state' }, feedback: { epochs: 10 } };
+
 const pebbleStateReward: SuiteSpec = {
   ...pebbleBprefSmall,
   name: 'pebble-state-reward',
@@ -166,7 +169,7 @@ const pebbleStateReward: SuiteSpec = {
   algoConfig: {
     pebble: {
       ...pebbleBprefSmall.algoConfig!.pebble,
-      reward: { model: { hiddenDims: [128, 128], inputs: 'state' }, feedback: { epochs: 10 } },
+      reward: STATE_ONLY_REWARD,
     },
   },
 };
@@ -180,6 +183,9 @@ const pebbleStateReward: SuiteSpec = {
  * run (5e-4: 200k x 5e-4 = B-Pref's 1M x 1e-4). Nets, episodes and warm-up as pebble-bpref-scaled.
  * Several hours of two cores: the suite resumes, so it can run over several sessions.
  */
+/** pebble-bpref-long's PEBBLE schedule: B-Pref's 9000 unsupervised steps, a round every 5000, a pool of 50 episodes. */
+const LONG_SCHEDULE = { unsupSteps: 9000, numInteract: 5000, recentEpisodes: 50 };
+
 const pebbleBprefLong: SuiteSpec = {
   ...pebbleBprefSmall,
   name: 'pebble-bpref-long',
@@ -190,7 +196,7 @@ const pebbleBprefLong: SuiteSpec = {
   config: { ...pebbleBprefSmall.config, checkpointEvery: 10_000, sac: { hiddenDims: [128, 128], alphaLr: 5e-4 } },
   algoConfig: {
     ...pebbleBprefSmall.algoConfig,
-    pebble: { ...pebbleBprefSmall.algoConfig!.pebble, pebble: { unsupSteps: 9000, numInteract: 5000, recentEpisodes: 50 } },
+    pebble: { ...pebbleBprefSmall.algoConfig!.pebble, pebble: LONG_SCHEDULE },
   },
 };
 
@@ -207,7 +213,7 @@ const pebbleBprefLongLoop: SuiteSpec = {
   description: "pebble-bpref-long's PEBBLE schedule on door-open trained on the true reward (no reward learning): the loop alone at 200k steps, seeds 0-2.",
   axes: { algo: ['pebble'], task: ['door-open'], seed: [0, 1, 2], goalObservable: [false], teacher: ['oracle'] },
   algoConfig: {
-    pebble: { ...pebbleBprefLong.algoConfig!.pebble, pebble: { unsupSteps: 9000, numInteract: 5000, recentEpisodes: 50, rewardSource: 'true' } },
+    pebble: { ...pebbleBprefLong.algoConfig!.pebble, pebble: { ...LONG_SCHEDULE, rewardSource: 'true' } },
   },
 };
 
@@ -228,7 +234,7 @@ const pebbleBprefLongStateReward: SuiteSpec = {
   algoConfig: {
     pebble: {
       ...pebbleBprefLong.algoConfig!.pebble,
-      reward: { model: { hiddenDims: [128, 128], inputs: 'state' }, feedback: { epochs: 10 } },
+      reward: STATE_ONLY_REWARD,
     },
   },
 };
